@@ -1,0 +1,5 @@
+"""`python -m prevoir` runs the command line."""
+
+from prevoir.cli.main import main
+
+main()

@@ -1,0 +1,88 @@
+"""Tables and formats the CLI prints; nothing here touches the store."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from prevoir.domain.records import StepRecord
+
+
+def step_table(steps: Sequence[StepRecord], *, title: str) -> Table:
+    """Per-step status, duration and row counts, with a total line."""
+    table = Table(title=title)
+    for name, justify in (
+        ("step", "left"),
+        ("status", "left"),
+        ("seconds", "right"),
+        ("rows in", "right"),
+        ("rows out", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for record in steps:
+        colour = "green" if record.status == "succeeded" else "red"
+        table.add_row(
+            record.name,
+            f"[{colour}]{record.status}[/]",
+            f"{record.duration_s:.2f}",
+            f"{record.rows_in:,}",
+            f"{record.rows_out:,}",
+        )
+    table.add_section()
+    table.add_row("total", "", f"{sum(r.duration_s for r in steps):.2f}", "", "")
+    return table
+
+
+def runs_table(runs: Sequence[dict[str, Any]]) -> Table:
+    """Recent runs, one line each, with their step timings."""
+    table = Table(title="recent runs")
+    for name in ("run", "profile", "trigger", "status", "started (UTC)", "seconds", "steps"):
+        table.add_column(name)
+    for run in runs:
+        steps = run.get("step_records") or []
+        timings = " ".join(f"{s['name']}={s['duration_s']:.1f}s" for s in steps)
+        total = sum(s["duration_s"] for s in steps)
+        colour = {"succeeded": "green", "failed": "red"}.get(run["status"], "yellow")
+        table.add_row(
+            str(run["id"]),
+            run["profile"],
+            run["trigger"],
+            f"[{colour}]{run['status']}[/]",
+            pd.Timestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M:%S"),
+            f"{total:.1f}",
+            timings,
+        )
+    return table
+
+
+def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) -> None:
+    """Print a frame as a rich table, CSV or JSON records (times in ISO 8601 UTC)."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        console.file.write(buffer.getvalue())
+        return
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+        console.file.write(json.dumps(records, indent=2) + "\n")
+        return
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if" else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:.4g}"
+    return str(value)

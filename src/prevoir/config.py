@@ -1,0 +1,408 @@
+"""The project settings tree and ``load_settings``: prevoir.toml < profile < env < CLI flags.
+
+Nothing here runs at import. ``load_settings`` reads ``prevoir.toml``, deep-merges
+``[profiles.<name>]`` over it, then lets ``PREVOIR_*`` environment variables (nested with
+``__``, e.g. ``PREVOIR_STORE__URL``) and a ``.env`` file in the project override any key.
+Every model forbids unknown keys, so a typo is an error that names the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from prevoir.domain.records import (
+    BacktestSpec,
+    CatchupSpec,
+    DerivedColumn,
+    ExogenousSpec,
+    FeatureSpec,
+    ForecasterSpec,
+    ModelSpec,
+    TimeSpec,
+    TransformSpec,
+)
+from prevoir.errors import ConfigError
+
+CONFIG_FILE = "prevoir.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Strict):
+    """Where observations, forecasts, runs and model versions live (one SQLAlchemy URL)."""
+
+    url: str = "sqlite:///prevoir.db"
+    password: SecretStr | None = None  # set through PREVOIR_STORE__PASSWORD, never the file
+
+
+class SourceSettings(_Strict):
+    """Where a dataset's raw rows come from."""
+
+    kind: Literal["csv", "parquet", "sql"] = "csv"
+    path: str | None = None  # glob, relative to the project folder
+    url: str | None = None  # SQLAlchemy URL of a sql source
+    query: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)  # passed to the CSV reader
+
+
+class TimeSettings(_Strict):
+    """The time column and how to read it (see ``prevoir.domain.records.TimeSpec``)."""
+
+    column: str = "ds"
+    format: str | None = None
+    unit: Literal["s", "ms", "us", "ns"] | None = None
+    timezone: str = "UTC"
+    columns: list[str] = Field(default_factory=list)
+
+
+class DerivedSettings(_Strict):
+    """A column computed from others when missing (``avg_temp = (tmin + tmax) / 2``)."""
+
+    name: str
+    expr: str
+    only_missing: bool = True
+
+
+class DatasetSettings(_Strict):
+    """A named table of observations."""
+
+    source: SourceSettings
+    time: TimeSettings = TimeSettings()
+    keys: list[str] = Field(default_factory=list)
+    values: list[str]
+    rename: dict[str, str] = Field(default_factory=dict)
+    freq: str = "h"
+    fill: Literal["none", "zero", "ffill", "interpolate", "nan"] = "none"
+    derived: list[DerivedSettings] = Field(default_factory=list)
+    blacklist: list[str] = Field(default_factory=list)
+    since: str | None = None  # ISO time; earlier rows are ignored (dev samples)
+
+
+class ExogenousSettings(_Strict):
+    """Another dataset joined onto the forecaster's frame."""
+
+    dataset: str
+    columns: list[str]
+    join: Literal["time", "date"] = "time"
+    timezone: str = "UTC"
+    availability: Literal["known", "origin"] = "origin"
+    key_map: dict[str, str] = Field(default_factory=dict)
+
+
+class FeatureSettings(_Strict):
+    """Which features the forecaster builds."""
+
+    lags: list[int] = Field(default_factory=list)
+    rolling: list[int] = Field(default_factory=list)
+    calendar: list[str] = Field(default_factory=list)
+    cyclic: list[str] = Field(default_factory=list)
+    timezone: str = "UTC"
+
+
+class ModelSettings(_Strict):
+    """The model kind and its parameters."""
+
+    kind: Literal["seasonal_naive", "lightgbm"] = "lightgbm"
+    season_length: int = Field(default=24, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class CatchupSettings(_Strict):
+    """Which origins the predict step issues."""
+
+    stride: int = Field(default=1, ge=1)
+    max_catchup: int = Field(default=168, ge=1)
+    initial_origins: int = Field(default=24, ge=1)
+
+
+class BacktestSettings(_Strict):
+    """The expanding-window backtest of the evaluate step."""
+
+    folds: int = Field(default=3, ge=1)
+    step: int = Field(default=24, ge=1)
+    sample_series: int = Field(default=4, ge=1)
+
+
+class ForecasterSettings(_Strict):
+    """What to forecast and how."""
+
+    dataset: str
+    target: str
+    horizons: list[int] = Field(default_factory=lambda: list(range(1, 25)))
+    model: ModelSettings = ModelSettings()
+    features: FeatureSettings = FeatureSettings()
+    exogenous: list[ExogenousSettings] = Field(default_factory=list)
+    catchup: CatchupSettings = CatchupSettings()
+    backtest: BacktestSettings = BacktestSettings()
+    min_train_rows: int = Field(default=48, ge=1)
+    train_window: int | None = Field(default=None, ge=1)
+    train_stride: int = Field(default=1, ge=1)
+    series: list[str] = Field(default_factory=list)
+
+    @field_validator("horizons")
+    @classmethod
+    def _positive_horizons(cls, value: list[int]) -> list[int]:
+        if not value or min(value) < 1:
+            raise ValueError("horizons must be a non-empty list of steps >= 1, e.g. [1, 6, 24]")
+        return sorted(set(value))
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one project under one profile."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PREVOIR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    project_dir: Path = Path()
+    profile: str = "default"
+    store: StoreSettings = StoreSettings()
+    artifacts_dir: str = "artifacts"
+    datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
+    forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
+
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path resolved against the project folder."""
+        url = self.store.url
+        if self.store.password is not None:
+            url = _with_password(url, self.store.password.get_secret_value())
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str((self.project_dir / url[len(prefix) :]).resolve())
+        return url
+
+    def artifacts_path(self) -> Path:
+        """Folder where steps write feature tables, plots and model artifacts."""
+        return (self.project_dir / self.artifacts_dir).resolve()
+
+    def config_hash(self) -> str:
+        """sha256 of the effective config, recorded with runs so results trace to it."""
+        text = json.dumps(self.model_dump(mode="json", exclude={"store"}), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def masked(self) -> dict[str, Any]:
+        """The effective config as plain data with secrets and URL passwords hidden."""
+        data = self.model_dump(mode="json")
+        data["store"]["url"] = mask_url(self.store.url)
+        if self.store.password is not None:
+            data["store"]["password"] = "**********"
+        for dataset in data["datasets"].values():
+            if dataset["source"].get("url"):
+                dataset["source"]["url"] = mask_url(dataset["source"]["url"])
+        return data
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of ``scheme://user:password@host`` URLs."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _with_password(url: str, password: str) -> str:
+    """Put ``password`` into a ``scheme://user@host`` URL that has none."""
+    quoted = quote(password, safe="")
+    return re.sub(r"(://[^:/@]+)@", lambda m: f"{m.group(1)}:{quoted}@", url, count=1)
+
+
+def find_project_dir(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a ``prevoir.toml``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_FILE} in {start} or any parent folder; "
+        "create a project with `prevoir init DIR --example bikes` or pass --project DIR"
+    )
+
+
+def load_settings(
+    project_dir: Path, *, profile: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read ``prevoir.toml`` under ``profile`` with env and ``overrides`` applied on top."""
+    path = project_dir / CONFIG_FILE
+    data = _read_toml(path)
+    profiles = data.pop("profiles", {})
+    name = profile or "default"
+    if profile is not None and profile != "default":
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(
+                f"{path}: profile {profile!r} is not declared (known profiles: {known}); "
+                f"add a [profiles.{profile}] table"
+            )
+        data = _deep_merge(data, profiles[profile])
+    data.update({"project_dir": project_dir.resolve(), "profile": name})
+    env_file = project_dir / ".env"
+    try:
+        return _layered(data)(
+            _env_file=env_file if env_file.is_file() else None, **dict(overrides or {})
+        )
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
+
+
+def _layered(file_data: dict[str, Any]) -> type[Settings]:
+    """A Settings class whose sources are: flags > environment > .env > ``file_data``."""
+
+    class LayeredSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            file_source = _DictSource(settings_cls, file_data)
+            return init_settings, env_settings, dotenv_settings, file_source
+
+    return LayeredSettings
+
+
+class _DictSource(PydanticBaseSettingsSource):
+    """A settings source over an already-parsed mapping (the merged TOML)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(
+            f"{path} does not exist; create a project with `prevoir init DIR --example bikes`"
+        )
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  - unknown key `{key}`: remove it or check its spelling")
+        elif error["type"] == "missing":
+            lines.append(f"  - missing key `{key}`: add it")
+        else:
+            lines.append(f"  - `{key}`: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def transform_spec(name: str, dataset: DatasetSettings) -> TransformSpec:
+    """The core's view of a dataset declaration."""
+    time = dataset.time
+    return TransformSpec(
+        dataset=name,
+        time=TimeSpec(
+            column=time.column,
+            format=time.format,
+            unit=time.unit,
+            timezone=time.timezone,
+            columns=tuple(time.columns),
+        ),
+        keys=tuple(dataset.keys),
+        values=tuple(dataset.values),
+        rename=dict(dataset.rename),
+        freq=dataset.freq,
+        fill=dataset.fill,
+        derived=tuple(DerivedColumn(d.name, d.expr, d.only_missing) for d in dataset.derived),
+        blacklist=tuple(dataset.blacklist),
+    )
+
+
+def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
+    """The core's view of a forecaster declaration, checked against the datasets it names."""
+    fc = settings.forecasters[name]
+    dataset = _declared_dataset(settings, fc.dataset, f"forecasters.{name}.dataset")
+    if fc.target not in dataset.values:
+        raise ConfigError(
+            f"forecasters.{name}.target: {fc.target!r} is not a value column of dataset "
+            f"{fc.dataset!r} (values: {', '.join(dataset.values)})"
+        )
+    exogenous = []
+    for i, ex in enumerate(fc.exogenous):
+        other = _declared_dataset(settings, ex.dataset, f"forecasters.{name}.exogenous.{i}")
+        unknown = sorted(set(ex.columns) - set(other.values))
+        if unknown:
+            raise ConfigError(
+                f"forecasters.{name}.exogenous.{i}.columns: {unknown} are not value columns of "
+                f"dataset {ex.dataset!r} (values: {', '.join(other.values)})"
+            )
+        exogenous.append(
+            ExogenousSpec(
+                dataset=ex.dataset,
+                columns=tuple(ex.columns),
+                join=ex.join,
+                timezone=ex.timezone,
+                availability=ex.availability,
+                key_map=dict(ex.key_map),
+            )
+        )
+    features = fc.features
+    return ForecasterSpec(
+        name=name,
+        dataset=fc.dataset,
+        target=fc.target,
+        freq=dataset.freq,
+        horizons=tuple(fc.horizons),
+        features=FeatureSpec(
+            lags=tuple(features.lags),
+            rolling=tuple(features.rolling),
+            calendar=tuple(features.calendar),
+            cyclic=tuple(features.cyclic),
+            exogenous=tuple(exogenous),
+            timezone=features.timezone,
+        ),
+        model=ModelSpec(
+            kind=fc.model.kind, season_length=fc.model.season_length, params=dict(fc.model.params)
+        ),
+        catchup=CatchupSpec(**fc.catchup.model_dump()),
+        backtest=BacktestSpec(**fc.backtest.model_dump()),
+        min_train_rows=fc.min_train_rows,
+        train_window=fc.train_window,
+        train_stride=fc.train_stride,
+        series=tuple(fc.series),
+    )
+
+
+def _declared_dataset(settings: Settings, name: str, key: str) -> DatasetSettings:
+    if name not in settings.datasets:
+        known = ", ".join(sorted(settings.datasets)) or "none"
+        raise ConfigError(f"{key}: dataset {name!r} is not declared (datasets: {known})")
+    return settings.datasets[name]

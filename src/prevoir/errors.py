@@ -1,0 +1,65 @@
+"""One error tree for prevoir; every message names the thing at fault and says what to do next."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactIntegrityError",
+    "ConfigError",
+    "ConflictError",
+    "DataValidationError",
+    "MissingInputError",
+    "NotFoundError",
+    "PrevoirError",
+    "StepFailedError",
+    "StoreError",
+]
+
+
+class PrevoirError(Exception):
+    """Base of every error prevoir raises on purpose."""
+
+
+class ConfigError(PrevoirError):
+    """The project configuration is missing, malformed or inconsistent."""
+
+
+class DataValidationError(PrevoirError, ValueError):
+    """Input data breaks the declared contract (file, row or column named in the message)."""
+
+
+class NotFoundError(PrevoirError, LookupError):
+    """A named thing (forecaster, series, run, model version) does not exist."""
+
+
+class ConflictError(PrevoirError):
+    """The request clashes with the current state (duplicate, lock held, ...)."""
+
+
+class StoreError(PrevoirError):
+    """The store cannot be reached or is not at the expected schema."""
+
+
+class ArtifactIntegrityError(PrevoirError):
+    """A stored artifact is missing or its sha256 differs from the recorded one."""
+
+
+class MissingInputError(PrevoirError):
+    """A pipeline step was asked to run before the step that produces its inputs."""
+
+    def __init__(self, step: str, needs: str, what: str) -> None:
+        super().__init__(
+            f"step {step!r} needs {what}, which no run has produced yet; "
+            f"run `prevoir run --steps {needs}` first"
+        )
+        self.step = step
+        self.needs = needs
+
+
+class StepFailedError(PrevoirError):
+    """A pipeline step failed; the run is marked failed and earlier state is intact."""
+
+    def __init__(self, step: str, run_id: int | None, cause: BaseException) -> None:
+        super().__init__(f"step {step!r} failed (run {run_id}): {cause}")
+        self.step = step
+        self.run_id = run_id
+        self.cause = cause

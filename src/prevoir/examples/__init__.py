@@ -1,0 +1,3 @@
+"""Example projects (config + real data subsets) that `prevoir init` copies."""
+
+__all__: list[str] = []

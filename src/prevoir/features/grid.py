@@ -1,0 +1,210 @@
+"""The regular time grid of a forecaster, and a dense per-series view of its history.
+
+Every time is mapped to an integer period index (``anchor + i * step`` nanoseconds), so lags,
+rolling windows and origin look-ups become integer arithmetic on numpy arrays instead of
+timestamp merges: that is what makes thousands of origins cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID, Y
+from prevoir.errors import ConfigError, DataValidationError
+
+__all__ = ["Grid", "Panel", "distinct_periods", "freq_to_ns", "to_timestamps", "utc_ns"]
+
+_MAX_CELLS = 50_000_000  # dense cells (series x periods, 8 bytes each) accepted at once
+
+
+def freq_to_ns(freq: str) -> int:
+    """Length of one period in nanoseconds; only fixed durations make a regular grid."""
+    try:
+        offset = to_offset(freq)
+        # Ticks and pandas 3's Day convert; calendar offsets (MS, W) raise, as they should.
+        step = pd.Timedelta(offset).as_unit("ns").value  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"frequency {freq!r} is not a fixed duration; use one such as 'h', '15min' or 'D'"
+        ) from exc
+    if step <= 0:
+        raise ConfigError(f"frequency {freq!r} must be a positive duration")
+    return int(step)
+
+
+def utc_ns(values: pd.Series | pd.Index, *, what: str) -> np.ndarray:
+    """Nanoseconds since the epoch of tz-aware timestamps; naive ones are refused, not guessed."""
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        raise DataValidationError(
+            f"{what} must hold tz-aware UTC timestamps, got dtype {values.dtype}; "
+            "convert it with pd.to_datetime(..., utc=True)"
+        )
+    index = pd.DatetimeIndex(values).tz_convert("UTC").as_unit("ns")
+    if index.hasnans:
+        raise DataValidationError(f"{what} has missing timestamps; drop or fill those rows")
+    return np.asarray(index.asi8, dtype=np.int64)
+
+
+def to_timestamps(ns: np.ndarray) -> pd.DatetimeIndex:
+    """tz-aware UTC timestamps from nanoseconds since the epoch."""
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Integer period indices on ``anchor + i * step`` (both in nanoseconds)."""
+
+    anchor: int
+    step: int
+
+    def index(self, ns: np.ndarray, *, what: str) -> np.ndarray:
+        """Period index of each time; a time off the grid is a data error, not rounded."""
+        delta = np.asarray(ns, dtype=np.int64) - self.anchor
+        off = delta % self.step != 0
+        if off.any():
+            bad = to_timestamps(np.asarray(ns)[off][:1])[0]
+            raise DataValidationError(
+                f"{what} {bad} is not on the regular grid of step {pd.Timedelta(self.step)} "
+                f"starting {to_timestamps(np.array([self.anchor]))[0]}; "
+                "resample the data to the forecaster's freq"
+            )
+        return delta // self.step
+
+    def times(self, idx: np.ndarray) -> np.ndarray:
+        """Nanoseconds since the epoch of period indices."""
+        return self.anchor + np.asarray(idx, dtype=np.int64) * self.step
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Every series laid out densely on the grid, one after another in ``values``.
+
+    Each series is preceded by ``pad`` NaNs so that a rolling window of up to ``pad + 1``
+    periods never reaches into the previous series.
+    """
+
+    ids: pd.Index  # sorted series ids; a series' code is its position here
+    grid: Grid
+    start: np.ndarray  # period index of each series' first row
+    length: np.ndarray  # periods from each series' first row to its last row, inclusive
+    offset: np.ndarray  # position in ``values`` of each series' first period
+    values: np.ndarray  # float64, NaN where a period has no observation
+    pad: int
+
+    @classmethod
+    def from_history(cls, history: pd.DataFrame, *, freq: str, pad: int = 0) -> Panel:
+        """Validate a ``unique_id, ds, y`` frame and lay it out on the ``freq`` grid."""
+        missing = [c for c in (UNIQUE_ID, DS, Y) if c not in history.columns]
+        if missing:
+            raise DataValidationError(
+                f"history lacks columns {missing}; it must be a long frame unique_id, ds, y"
+            )
+        codes, ids = pd.factorize(history[UNIQUE_ID], sort=True)
+        if (codes < 0).any():
+            raise DataValidationError(
+                f"history has {int((codes < 0).sum())} rows without a unique_id; "
+                "drop them or give them a series id"
+            )
+        ns = utc_ns(history[DS], what="history column 'ds'")
+        y = _as_float(history[Y])
+        step = freq_to_ns(freq)
+        anchor = int(ns.min()) if len(ns) else 0
+        grid = Grid(anchor=anchor, step=step)
+        idx = grid.index(ns, what="history time")
+        order = np.lexsort((idx, codes))
+        codes, idx, y = codes[order], idx[order], y[order]
+        _refuse_duplicates(codes, idx, ids, grid)
+        n = len(ids)
+        first = np.searchsorted(codes, np.arange(n), side="left")
+        last = np.searchsorted(codes, np.arange(n), side="right") - 1
+        start = idx[first] if n else np.zeros(0, dtype=np.int64)
+        length = (idx[last] - start + 1) if n else np.zeros(0, dtype=np.int64)
+        block = length + pad
+        offset = np.cumsum(block) - length
+        total = int(block.sum())
+        if total > _MAX_CELLS:
+            raise DataValidationError(
+                f"history spans {total} periods of {freq!r} across {n} series, too many to "
+                "lay out; restrict the series or the time range (train_window)"
+            )
+        values = np.full(total, np.nan)
+        values[offset[codes] + idx - start[codes]] = y
+        return cls(pd.Index(ids), grid, start, length, offset, values, pad)
+
+    def codes_of(self, ids: pd.Series | pd.Index, *, what: str) -> np.ndarray:
+        """Code of each series id; an id absent from history is an error, not a silent NaN."""
+        codes = self.ids.get_indexer(pd.Index(ids))
+        if (codes < 0).any():
+            unknown = sorted({str(v) for v in np.asarray(ids)[codes < 0]})[:5]
+            raise DataValidationError(
+                f"{what} names series absent from history: {unknown}; "
+                "pass history for every series you forecast"
+            )
+        return codes
+
+    def take(self, values: np.ndarray, codes: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Values of a panel-shaped array at (series, period); NaN outside each series."""
+        pos = idx - self.start[codes]
+        ok = (pos >= 0) & (pos < self.length[codes])
+        out = np.full(len(codes), np.nan)
+        out[ok] = values[self.offset[codes[ok]] + pos[ok]]
+        return out
+
+    def lookup(self, codes: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Observed y at (series, period); NaN when missing or outside the series."""
+        return self.take(self.values, codes, idx)
+
+    def locate_origins(self, origins: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Series codes and period indices of unique origins, sorted by series then time."""
+        missing = [c for c in (UNIQUE_ID, ORIGIN) if c not in origins.columns]
+        if missing:
+            raise DataValidationError(f"origins lack columns {missing}; expected unique_id, origin")
+        codes = self.codes_of(origins[UNIQUE_ID], what="origins")
+        idx = self.grid.index(
+            utc_ns(origins[ORIGIN], what="origins column 'origin'"), what="origin"
+        )
+        key = np.unique(np.stack([codes.astype(np.int64), idx]), axis=1)
+        return key[0], key[1]
+
+    def series_end(self) -> np.ndarray:
+        """Period index of each series' last row."""
+        return self.start + self.length - 1
+
+
+def _as_float(values: pd.Series) -> np.ndarray:
+    try:
+        return np.asarray(pd.to_numeric(values), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise DataValidationError(
+            f"history column 'y' must be numeric ({exc}); clean the target column"
+        ) from exc
+
+
+def _refuse_duplicates(codes: np.ndarray, idx: np.ndarray, ids: pd.Index, grid: Grid) -> None:
+    dup = (np.diff(codes) == 0) & (np.diff(idx) == 0)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        when = to_timestamps(grid.times(idx[i : i + 1]))[0]
+        raise DataValidationError(
+            f"history has duplicate rows for series {ids[codes[i]]!r} at {when}; "
+            "drop duplicates on (unique_id, ds) before forecasting"
+        )
+
+
+def distinct_periods(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct period indices and the position of each input among them.
+
+    Work that depends only on the time (calendar, exogenous time keys) is done once per
+    distinct period; a dense range is used when it is compact, which avoids a sort.
+    """
+    if len(idx) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lo, hi = int(idx.min()), int(idx.max())
+    if hi - lo + 1 <= 2 * len(idx) + 1024:
+        return np.arange(lo, hi + 1, dtype=np.int64), idx - lo
+    distinct, inverse = np.unique(idx, return_inverse=True)
+    return distinct, inverse

@@ -1,0 +1,68 @@
+"""The contract every forecasting model follows, whatever library is behind it.
+
+Frames follow ``prevoir.domain.columns``: history is ``unique_id, ds, y`` on a regular grid
+(missing values as NaN, ``ds`` tz-aware UTC); origins are ``unique_id, origin``; forecasts
+are ``unique_id, origin, ds, step, yhat`` with ``origin < ds`` always.
+"""
+
+from __future__ import annotations
+
+import pickle
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Self
+
+import pandas as pd
+
+from prevoir.domain.records import ForecasterSpec
+from prevoir.errors import PrevoirError
+
+Exogenous = Mapping[str, pd.DataFrame]
+
+
+class NotFittedError(PrevoirError):
+    """predict was called on a model that was never fitted."""
+
+
+class Forecaster(ABC):
+    """Fit on history, then forecast every requested horizon from any set of origins."""
+
+    def __init__(self, spec: ForecasterSpec) -> None:
+        self.spec = spec
+
+    @abstractmethod
+    def fit(self, history: pd.DataFrame, exog: Exogenous | None = None) -> Self:
+        """Learn from ``history``; returns self."""
+
+    @abstractmethod
+    def predict(
+        self, history: pd.DataFrame, origins: pd.DataFrame, exog: Exogenous | None = None
+    ) -> pd.DataFrame:
+        """Forecast ``spec.horizons`` from each origin using only history at or before it."""
+
+    def fit_design(self, design: pd.DataFrame) -> Self:
+        """Learn from a table built by ``prevoir.features.build_design`` (the features step).
+
+        A helper beside ``fit`` for pipelines that store the design; models that need the raw
+        history keep this default, which refuses.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} trains from history only; call fit(history, exog)"
+        )
+
+    @property
+    @abstractmethod
+    def is_fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+
+    def to_bytes(self) -> bytes:
+        """Serialise the fitted model; the registry stores these bytes with their sha256."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def from_bytes(data: bytes) -> Forecaster:
+        """Load bytes written by ``to_bytes``; callers verify the sha256 first."""
+        model = pickle.loads(data)  # noqa: S301 - only bytes whose sha256 the store recorded
+        if not isinstance(model, Forecaster):
+            raise PrevoirError("artifact does not hold a prevoir model; retrain the forecaster")
+        return model

@@ -1,0 +1,30 @@
+"""Build a model from its spec: the one place that knows which kinds exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prevoir.domain.records import ForecasterSpec
+from prevoir.errors import ConfigError
+from prevoir.models.base import Forecaster
+from prevoir.models.gbm import LightGBMForecaster
+from prevoir.models.naive import SeasonalNaive
+
+__all__ = ["MODEL_KINDS", "make_model"]
+
+MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
+    "lightgbm": LightGBMForecaster,
+    "seasonal_naive": SeasonalNaive,
+}
+
+
+def make_model(spec: ForecasterSpec) -> Forecaster:
+    """An unfitted model for ``spec.model.kind``; an unknown kind is a config error."""
+    try:
+        build = MODEL_KINDS[spec.model.kind]
+    except KeyError:
+        raise ConfigError(
+            f"forecaster {spec.name!r} asks for model kind {spec.model.kind!r}; "
+            f"known kinds: {sorted(MODEL_KINDS)}"
+        ) from None
+    return build(spec)

@@ -1,0 +1,71 @@
+"""train: fit a new model version from each forecaster's feature table."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+
+from prevoir.domain.columns import DS, Y
+from prevoir.domain.records import ForecasterSpec
+from prevoir.errors import MissingInputError
+from prevoir.models.factory import make_model
+from prevoir.pipeline.context import RunContext
+from prevoir.pipeline.steps.features import FEATURES_KIND
+from prevoir.pipeline.steps.outcome import StepOutcome
+
+_LIBRARIES = ("prevoir", "numpy", "pandas", "lightgbm", "scikit-learn")
+
+
+def train(ctx: RunContext) -> StepOutcome:
+    """Fit every forecaster; each fit becomes a ``challenger`` version. Nothing is promoted."""
+    rows_in = 0
+    task = ctx.progress.task("train", total=len(ctx.forecasters))
+    for name, spec in ctx.forecasters.items():
+        path = ctx.store.latest_artifact(subject=name, kind=FEATURES_KIND)
+        if path is None:
+            raise MissingInputError("train", "features", f"the feature table of {name!r}")
+        design = pd.read_parquet(path)
+        model = make_model(spec).fit_design(design)
+        ctx.candidates[name] = ctx.store.save_model(
+            model, metadata=_metadata(spec, design, run_id=ctx.run_id, profile=ctx.profile)
+        )
+        rows_in += len(design)
+        task.advance()
+    return StepOutcome(rows_in=rows_in, rows_out=len(ctx.candidates))
+
+
+def _metadata(
+    spec: ForecasterSpec, design: pd.DataFrame, *, run_id: int, profile: str
+) -> dict[str, Any]:
+    known = design[design[Y].notna()]
+    return {
+        "forecaster": spec.name,
+        "kind": spec.model.kind,
+        "params": dict(spec.model.params) | {"season_length": spec.model.season_length},
+        "features": [c for c in design.columns if c not in ("unique_id", "origin", "ds", Y)],
+        "train_start": known[DS].min() if len(known) else None,
+        "train_end": known[DS].max() if len(known) else None,
+        "data_fingerprint": fingerprint(design),
+        "library_versions": _library_versions(),
+        "profile": profile,
+        "run_id": run_id,
+    }
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """Row count plus a hash of every key and value: equal data, equal fingerprint."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return f"{len(frame)}:{hashlib.sha256(hashed.tobytes()).hexdigest()[:32]}"
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

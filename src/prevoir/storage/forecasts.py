@@ -1,0 +1,268 @@
+"""Forecasts: one row per (forecaster, series, origin, step), written idempotently.
+
+Catch-up forecasting may be killed and restarted at any moment; re-issuing a forecast that is
+already stored must neither duplicate it nor rewrite it. The upsert therefore only updates a
+row when what it says changed (``ds``, ``yhat`` or the model version) and leaves ``issued_at``
+and ``run_id`` of identical rows alone: they record when the forecast was *first* issued.
+
+Every function takes the caller's ``Connection`` and never commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT
+from prevoir.errors import DataValidationError
+from prevoir.storage._bulk import (
+    BinaryColumn,
+    copy_binary,
+    create_stage,
+    fetch_columns,
+    find_duplicates,
+    is_postgres,
+    sqlite_executemany,
+)
+from prevoir.storage._errors import translate_errors
+from prevoir.storage.tables import forecasts
+from prevoir.storage.types import EPOCH, epoch_us_expr, from_epoch_us, to_epoch_us
+
+__all__ = ["count_forecasts", "last_origins", "read_forecasts", "upsert_forecasts"]
+
+logger = logging.getLogger(__name__)
+
+_UPDATE_SET = (
+    "SET ds = excluded.ds, yhat = excluded.yhat, model_version_id = excluded.model_version_id, "
+    "issued_at = excluded.issued_at, run_id = excluded.run_id "
+)
+_SQLITE_UPSERT = (
+    "INSERT INTO forecasts (forecaster, unique_id, origin, step, ds, yhat, model_version_id, "
+    "issued_at, run_id) VALUES {values} "
+    "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
+    "forecasts.yhat IS NOT excluded.yhat OR forecasts.ds IS NOT excluded.ds "
+    "OR forecasts.model_version_id IS NOT excluded.model_version_id"
+)
+_PG_STAGE = "_prevoir_fc_stage"
+_PG_STAGE_DDL = (
+    "uid_idx int4 NOT NULL, origin timestamptz NOT NULL, step int4 NOT NULL, "
+    "ds timestamptz NOT NULL, yhat float8"
+)
+_PG_UPSERT = (
+    "INSERT INTO forecasts (forecaster, unique_id, origin, step, ds, yhat, model_version_id, "
+    "issued_at, run_id) "
+    "SELECT %(forecaster)s, u.unique_id, s.origin, s.step, s.ds, s.yhat, %(mv)s, %(issued)s, "
+    f"%(run)s FROM {_PG_STAGE} s "
+    "JOIN unnest(%(uids)s::text[]) WITH ORDINALITY AS u(unique_id, idx) ON u.idx = s.uid_idx "
+    "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
+    "forecasts.yhat IS DISTINCT FROM excluded.yhat OR forecasts.ds IS DISTINCT FROM excluded.ds "
+    "OR forecasts.model_version_id IS DISTINCT FROM excluded.model_version_id"
+)
+
+
+def _arrays(forecaster: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Validated numpy columns of a forecast frame (times as epoch microseconds)."""
+    missing = [c for c in FORECAST_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"forecaster {forecaster!r}: forecast frame lacks columns {missing} "
+            f"(has {list(frame.columns)}); expected {list(FORECAST_COLUMNS)}"
+        )
+    if frame[UNIQUE_ID].isna().any() or frame[STEP].isna().any():
+        raise DataValidationError(
+            f"forecaster {forecaster!r}: forecast frame has missing {UNIQUE_ID} or {STEP}"
+        )
+    what = f"forecaster {forecaster!r}: column"
+    try:
+        yhat = frame[YHAT].to_numpy(dtype=np.float64, na_value=np.nan)
+        step = frame[STEP].to_numpy(dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(
+            f"forecaster {forecaster!r}: {STEP!r} must be integers and {YHAT!r} numbers"
+        ) from exc
+    return {
+        ORIGIN: to_epoch_us(frame[ORIGIN], what=f"{what} {ORIGIN!r}"),
+        DS: to_epoch_us(frame[DS], what=f"{what} {DS!r}"),
+        STEP: step,
+        YHAT: yhat,
+    }
+
+
+def _issued(issued_at: datetime | None) -> datetime:
+    """``issued_at`` in UTC, now when omitted, truncated to the store's microseconds."""
+    if issued_at is None:
+        return datetime.now(UTC)
+    if issued_at.tzinfo is None:
+        raise DataValidationError(
+            f"issued_at {issued_at.isoformat()} is naive; pass a tz-aware UTC datetime"
+        )
+    return issued_at.astimezone(UTC)
+
+
+def _sorted_rows(forecaster: str, frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Validated columns in primary-key order; ``unique_id`` as codes into the returned ids."""
+    cols = _arrays(forecaster, frame)
+    codes, uniques = pd.factorize(frame[UNIQUE_ID])
+    order, dups = find_duplicates([codes, cols[ORIGIN], cols[STEP]])
+    if dups:
+        raise DataValidationError(
+            f"forecaster {forecaster!r}: {dups} rows repeat a ({UNIQUE_ID}, {ORIGIN}, {STEP}) "
+            "key; each forecast must appear once"
+        )
+    rows = {name: values[order] for name, values in cols.items()}
+    rows[UNIQUE_ID] = codes[order]
+    return rows, [str(u) for u in uniques]
+
+
+def upsert_forecasts(
+    conn: sa.Connection,
+    forecaster: str,
+    frame: pd.DataFrame,
+    *,
+    model_version_id: int | None,
+    run_id: int | None,
+    issued_at: datetime | None = None,
+) -> int:
+    """Store ``frame`` (``unique_id, origin, ds, step, yhat``); returns rows inserted or changed.
+
+    Extra columns are ignored. ``issued_at`` defaults to now. A row identical to the stored
+    one (same ``ds``, ``yhat`` and model version) is not rewritten and not counted. The same
+    (unique_id, origin, step) twice in ``frame`` is refused.
+    """
+    if frame.empty:
+        return 0
+    rows, unique_ids = _sorted_rows(forecaster, frame)
+    issued = _issued(issued_at)
+    with translate_errors(f"storing forecasts of {forecaster!r}"):
+        if is_postgres(conn):
+            params = {
+                "forecaster": forecaster,
+                "uids": unique_ids,
+                "mv": model_version_id,
+                "run": run_id,
+                "issued": issued,
+            }
+            changed = _write_pg(conn, rows, params)
+        else:
+            uid = np.asarray(unique_ids, dtype=object)[rows[UNIQUE_ID]]
+            issued_us = (issued - EPOCH) // timedelta(microseconds=1)
+            columns = [forecaster, uid, rows[ORIGIN], rows[STEP], rows[DS], rows[YHAT]]
+            columns += [model_version_id, issued_us, run_id]
+            changed = sqlite_executemany(conn, _SQLITE_UPSERT, columns)
+    logger.debug("forecaster %s: %s of %s forecast rows changed", forecaster, changed, len(frame))
+    return changed
+
+
+def _write_pg(
+    conn: sa.Connection, rows: dict[str, np.ndarray], params: Mapping[str, object]
+) -> int:
+    """COPY the sorted rows (series as 1-based index into ``params["uids"]``), then upsert."""
+    create_stage(conn, _PG_STAGE, _PG_STAGE_DDL)
+    copy_binary(
+        conn,
+        _PG_STAGE,
+        [
+            BinaryColumn("uid_idx", "int4", rows[UNIQUE_ID] + 1),
+            BinaryColumn("origin", "timestamptz", rows[ORIGIN]),
+            BinaryColumn("step", "int4", rows[STEP]),
+            BinaryColumn("ds", "timestamptz", rows[DS]),
+            BinaryColumn("yhat", "float8", rows[YHAT]),
+        ],
+    )
+    return conn.exec_driver_sql(_PG_UPSERT, params).rowcount
+
+
+def last_origins(conn: sa.Connection, forecaster: str) -> dict[str, pd.Timestamp]:
+    """The newest origin with stored forecasts, per ``unique_id`` of ``forecaster``."""
+    stmt = (
+        sa.select(forecasts.c.unique_id, sa.func.max(forecasts.c.origin))
+        .where(forecasts.c.forecaster == forecaster)
+        .group_by(forecasts.c.unique_id)
+    )
+    with translate_errors(f"reading last forecast origins of {forecaster!r}"):
+        rows = conn.execute(stmt).all()
+    return {uid: pd.Timestamp(ts) for uid, ts in rows}
+
+
+def read_forecasts(
+    conn: sa.Connection,
+    *,
+    forecaster: str | None = None,
+    series: Sequence[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Stored forecasts, filtered; ``start``/``end`` bound the target time ``ds`` (inclusive).
+
+    Columns: ``unique_id, origin, ds, step, yhat, forecaster, model_version_id, run_id,
+    issued_at``, sorted by forecaster, unique_id, origin, step. With ``limit`` only the
+    ``limit`` rows with the newest origins are returned (still sorted ascending).
+    """
+    f = forecasts
+    dialect = conn.dialect
+    stmt = sa.select(
+        f.c.unique_id,
+        epoch_us_expr(f.c.origin, dialect).label(ORIGIN),
+        epoch_us_expr(f.c.ds, dialect).label(DS),
+        f.c.step,
+        f.c.yhat,
+        f.c.forecaster,
+        f.c.model_version_id,
+        f.c.run_id,
+        epoch_us_expr(f.c.issued_at, dialect).label("issued_at"),
+    )
+    if forecaster is not None:
+        stmt = stmt.where(f.c.forecaster == forecaster)
+    if series is not None:
+        stmt = stmt.where(f.c.unique_id.in_([str(s) for s in series]))
+    if start is not None:
+        stmt = stmt.where(f.c.ds >= start)
+    if end is not None:
+        stmt = stmt.where(f.c.ds <= end)
+    if limit is not None:
+        stmt = stmt.order_by(f.c.origin.desc(), f.c.forecaster, f.c.unique_id, f.c.step)
+        stmt = stmt.limit(limit)
+    with translate_errors("reading forecasts"):
+        out = fetch_columns(conn, stmt, _READ_COLUMNS)
+    return _forecast_frame(out)
+
+
+_READ_COLUMNS = (
+    UNIQUE_ID,
+    ORIGIN,
+    DS,
+    STEP,
+    YHAT,
+    "forecaster",
+    "model_version_id",
+    "run_id",
+    "issued_at",
+)
+
+
+def _forecast_frame(out: pd.DataFrame) -> pd.DataFrame:
+    """Give the raw columns their contract dtypes and order."""
+    for col in (ORIGIN, DS, "issued_at"):
+        out[col] = from_epoch_us(out[col].to_numpy(dtype=np.int64))
+    out[STEP] = out[STEP].astype(np.int64)
+    out[YHAT] = out[YHAT].astype(np.float64)
+    for col in ("model_version_id", "run_id"):
+        out[col] = out[col].astype("Int64")
+    for col in (UNIQUE_ID, "forecaster"):
+        out[col] = out[col].astype(str)
+    return out.sort_values(["forecaster", UNIQUE_ID, ORIGIN, STEP], ignore_index=True)
+
+
+def count_forecasts(conn: sa.Connection, forecaster: str | None = None) -> int:
+    """Number of stored forecast rows, optionally for one forecaster."""
+    stmt = sa.select(sa.func.count()).select_from(forecasts)
+    if forecaster is not None:
+        stmt = stmt.where(forecasts.c.forecaster == forecaster)
+    with translate_errors("counting forecasts"):
+        return int(conn.execute(stmt).scalar_one())

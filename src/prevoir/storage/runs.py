@@ -1,0 +1,148 @@
+"""Runs and their steps: what was executed, when, how long it took and what it wrote.
+
+A run row is written when a pipeline starts (status ``running``), one ``run_steps`` row per
+finished step, and the run is closed with ``succeeded`` or ``failed``. The runner should
+commit each of these in its own short transaction so that a crash still leaves a trace.
+
+Every function takes the caller's ``Connection`` and never commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from prevoir.domain.records import StepRecord
+from prevoir.errors import DataValidationError, NotFoundError
+from prevoir.storage._errors import translate_errors
+from prevoir.storage.tables import RUN_STATUSES, RUN_TRIGGERS, STEP_STATUSES, run_steps, runs
+
+__all__ = ["finish_run", "get_run", "list_runs", "record_step", "start_run"]
+
+logger = logging.getLogger(__name__)
+
+
+def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise DataValidationError(f"{what} {value!r} is not one of {list(allowed)}")
+
+
+def start_run(
+    conn: sa.Connection,
+    *,
+    profile: str,
+    steps: Sequence[str],
+    trigger: str,
+    config_hash: str | None,
+) -> int:
+    """Record a new run in status ``running``; returns its id.
+
+    ``trigger`` is ``cli``, ``schedule`` or ``api``; ``steps`` the step names requested.
+    """
+    _check_choice("run trigger", trigger, RUN_TRIGGERS)
+    bad = [s for s in steps if not s or any(ch.isspace() for ch in s)]
+    if bad:
+        raise DataValidationError(f"step names {bad} must be non-empty and contain no spaces")
+    values = {
+        "profile": profile,
+        "steps": " ".join(steps),
+        "trigger": trigger,
+        "status": "running",
+        "started_at": datetime.now(UTC),
+        "config_hash": config_hash,
+    }
+    with translate_errors(f"starting a {profile!r} run"):
+        run_id = int(conn.execute(sa.insert(runs).values(values).returning(runs.c.id)).scalar_one())
+    logger.info("run %s started: profile=%s steps=%s", run_id, profile, values["steps"])
+    return run_id
+
+
+def record_step(conn: sa.Connection, run_id: int, record: StepRecord) -> None:
+    """Store what one step of run ``run_id`` did."""
+    _check_choice(f"status of step {record.name!r}", record.status, STEP_STATUSES)
+    values = {
+        "run_id": run_id,
+        "name": record.name,
+        "status": record.status,
+        "started_at": record.started_at,
+        "duration_s": float(record.duration_s),
+        "rows_in": int(record.rows_in),
+        "rows_out": int(record.rows_out),
+        "files": list(record.files),
+        "error": record.error,
+    }
+    with translate_errors(f"recording step {record.name!r} of run {run_id}"):
+        _require_run(conn, run_id)
+        conn.execute(sa.insert(run_steps).values(values))
+
+
+def finish_run(conn: sa.Connection, run_id: int, *, status: str, error: str | None = None) -> None:
+    """Close run ``run_id`` as ``succeeded`` or ``failed`` (with ``error``)."""
+    _check_choice("final run status", status, [s for s in RUN_STATUSES if s != "running"])
+    stmt = (
+        sa.update(runs)
+        .where(runs.c.id == run_id)
+        .values(status=status, finished_at=datetime.now(UTC), error=error)
+    )
+    with translate_errors(f"finishing run {run_id}"):
+        if conn.execute(stmt).rowcount == 0:
+            raise _not_found(run_id)
+    logger.info("run %s finished: %s", run_id, status)
+
+
+def _not_found(run_id: int) -> NotFoundError:
+    return NotFoundError(f"run {run_id} does not exist; list recent runs with `prevoir runs`")
+
+
+def _require_run(conn: sa.Connection, run_id: int) -> None:
+    found = conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first()
+    if found is None:
+        raise _not_found(run_id)
+
+
+def _run_dict(row: sa.RowMapping, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    out = dict(row)
+    out["steps"] = out["steps"].split()
+    out["step_records"] = steps
+    return out
+
+
+def _steps_of(conn: sa.Connection, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    stmt = (
+        sa.select(run_steps)
+        .where(run_steps.c.run_id.in_(list(run_ids)))
+        .order_by(run_steps.c.run_id, run_steps.c.id)
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {rid: [] for rid in run_ids}
+    for row in conn.execute(stmt).mappings():
+        step = dict(row)
+        step["files"] = list(step["files"] or [])
+        grouped[step["run_id"]].append(step)
+    return grouped
+
+
+def list_runs(conn: sa.Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The ``limit`` newest runs, newest first, each with its recorded steps.
+
+    Each dict has the ``runs`` columns, ``steps`` as the list of requested step names and
+    ``step_records`` as a list of ``run_steps`` rows (dicts) in execution order.
+    """
+    with translate_errors("listing runs"):
+        rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings()
+        rows_list = list(rows)
+        steps = _steps_of(conn, [r["id"] for r in rows_list])
+    return [_run_dict(r, steps[r["id"]]) for r in rows_list]
+
+
+def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any]:
+    """One run with its steps (same shape as ``list_runs`` items); ``NotFoundError`` if absent."""
+    with translate_errors(f"reading run {run_id}"):
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise _not_found(run_id)
+        steps = _steps_of(conn, [run_id])
+    return _run_dict(row, steps[run_id])

@@ -1,0 +1,127 @@
+"""Run the pipeline for a project: plan the datasets, record the run, run the steps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
+from prevoir.domain.records import StepRecord
+from prevoir.errors import ConfigError, StepFailedError
+from prevoir.pipeline.context import DatasetPlan, Progress, RunContext, SilentProgress
+from prevoir.pipeline.runner import order_steps, run_steps
+from prevoir.pipeline.sources import read_files
+from prevoir.storage.engine import create_store_engine, upgrade_schema
+from prevoir.storage.runs import finish_run, record_step, start_run
+from prevoir.storage.sql_source import read_sql_source
+from prevoir.workflows.store import SqlStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the CLI and the API to show."""
+
+    run_id: int
+    status: str
+    steps: list[StepRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: StepFailedError | None = None
+
+    @property
+    def files(self) -> list[str]:
+        """Every file the steps wrote."""
+        return [path for record in self.steps for path in record.files]
+
+
+def open_store(settings: Settings) -> Engine:
+    """An engine on the project's store with the schema at head (created on first use)."""
+    engine = create_store_engine(settings.store_url())
+    upgrade_schema(engine)
+    return engine
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    steps: Iterable[str] | None = None,
+    trigger: str = "cli",
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run ``steps`` (all by default); a failed step is recorded and returned, not raised."""
+    names = order_steps(steps)
+    datasets = {name: _plan(settings, name) for name in settings.datasets}
+    forecasters = {name: forecaster_spec(name, settings) for name in settings.forecasters}
+    engine = open_store(settings)
+    try:
+        with engine.begin() as conn:
+            run_id = start_run(
+                conn,
+                profile=settings.profile,
+                steps=names,
+                trigger=trigger,
+                config_hash=settings.config_hash(),
+            )
+        store = SqlStore(
+            engine, run_id=run_id, profile=settings.profile, artifacts_dir=settings.artifacts_path()
+        )
+        ctx = RunContext(
+            run_id=run_id,
+            profile=settings.profile,
+            datasets=datasets,
+            forecasters=forecasters,
+            store=store,
+            artifacts_dir=settings.artifacts_path(),
+            progress=progress or SilentProgress(),
+        )
+        return _execute(engine, ctx, names)
+    finally:
+        engine.dispose()
+
+
+def _execute(engine: Engine, ctx: RunContext, names: tuple[str, ...]) -> RunSummary:
+    summary = RunSummary(run_id=ctx.run_id, status="running", notes=ctx.notes)
+
+    def on_record(record: StepRecord) -> None:
+        summary.steps.append(record)
+        with engine.begin() as conn:
+            record_step(conn, ctx.run_id, record)
+
+    try:
+        run_steps(ctx, names, on_record=on_record)
+    except StepFailedError as exc:
+        summary.status, summary.error = "failed", exc
+        with engine.begin() as conn:
+            finish_run(conn, ctx.run_id, status="failed", error=str(exc.cause))
+        return summary
+    summary.status = "succeeded"
+    with engine.begin() as conn:
+        finish_run(conn, ctx.run_id, status="succeeded")
+    return summary
+
+
+def _plan(settings: Settings, name: str) -> DatasetPlan:
+    dataset = settings.datasets[name]
+    source = dataset.source
+    since = pd.Timestamp(dataset.since, tz="UTC") if dataset.since else None
+    spec = transform_spec(name, dataset)
+    if source.kind == "sql":
+        if not source.url or not source.query:
+            raise ConfigError(f"datasets.{name}.source: a sql source needs `url` and `query`")
+        url, query = source.url, source.query
+        return DatasetPlan(spec, lambda: read_sql_source(url, query), mask_url(url), since)
+    if not source.path:
+        raise ConfigError(f"datasets.{name}.source: a {source.kind} source needs `path` (a glob)")
+    pattern, kind, options = source.path, source.kind, dict(source.options)
+    base = Path(settings.project_dir)
+
+    def read() -> pd.DataFrame:
+        return read_files(pattern, base_dir=base, format=kind, csv_options=options)
+
+    return DatasetPlan(spec, read, pattern, since)

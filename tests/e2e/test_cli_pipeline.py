@@ -1,0 +1,121 @@
+"""The bikes example through the real CLI, on SQLite and on PostgreSQL.
+
+Covers the demo path a newcomer takes (init → run), idempotent reloads, catch-up for
+appended rows only, and the listing commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from prevoir.storage import tables
+from tests.e2e.conftest import Cli
+
+FREMONT = Path("data") / "FremontBridge.csv"
+HELD_BACK = 5
+
+
+def _forecasts(cli: Cli) -> pd.DataFrame:
+    engine = cli.engine()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(tables.forecasts)).mappings().all()
+            return pd.DataFrame([dict(row) for row in rows])
+    finally:
+        engine.dispose()
+
+
+def _hold_back_last_rows(project: Path, n: int) -> list[str]:
+    path = project / FREMONT
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-n]))
+    return lines[-n:]
+
+
+def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> None:
+    project = tmp_path / "bikes"
+    Cli(tmp_path, store_url)("init", str(project), "--example", "bikes")
+    cli = Cli(project, store_url)
+    held = _hold_back_last_rows(project, HELD_BACK)
+
+    first = cli("run", "--profile", "dev")
+    for step in ("extract", "transform", "load", "features", "train", "evaluate", "predict"):
+        assert step in first.stdout
+    assert "succeeded" in first.stdout and "files written" in first.stdout
+    written = [Path(line.strip()) for line in first.stdout.splitlines() if line.strip().endswith((".png", ".json", ".parquet"))]
+    assert any(p.suffix == ".png" and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+    metrics = json.loads(next(p for p in written if p.suffix == ".json").read_text())
+    assert {"mae", "rmse", "smape", "mase"} <= set(metrics["metrics"])
+
+    before = _forecasts(cli)
+    per_forecaster = before.groupby("forecaster").size().to_dict()
+    assert per_forecaster == {"fremont_total": 24 * 24, "fremont_weekly_naive": 24 * 24}
+    assert before["origin"].max() == pd.Timestamp(
+        "2024-12-31 18:00", tz="America/Los_Angeles"
+    ).tz_convert("UTC")
+
+    again = cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
+    assert "up to date" in again.stdout
+    pd.testing.assert_frame_equal(_forecasts(cli), before)
+
+    (project / FREMONT).write_text((project / FREMONT).read_text() + "".join(held))
+    cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
+    after = _forecasts(cli)
+    assert len(after) == len(before) + 2 * HELD_BACK * 24
+    new_origins = set(after["origin"]) - set(before["origin"])
+    assert len(new_origins) == HELD_BACK
+    old = after.merge(before, on=["forecaster", "unique_id", "origin", "step"], suffixes=("", "_0"))
+    assert len(old) == len(before)
+    assert (old["yhat"] == old["yhat_0"]).all() and (old["issued_at"] == old["issued_at_0"]).all()
+
+    runs = cli("runs")
+    assert runs.stdout.count("succeeded") == 3
+    listed = json.loads(
+        cli("forecasts", "--forecaster", "fremont_total", "--format", "json", "--limit", "3").stdout
+    )
+    assert len(listed) == 3
+    assert {"unique_id", "origin", "ds", "step", "yhat"} <= set(listed[0])
+    csv = cli("forecasts", "--series", "fremont", "--format", "csv", "--limit", "2").stdout
+    assert csv.splitlines()[0].startswith("forecaster,") or "unique_id" in csv.splitlines()[0]
+
+
+def test_steps_without_their_inputs_name_the_step_to_run_first(
+    tmp_path: Path, store_url: str
+) -> None:
+    project = tmp_path / "bikes"
+    Cli(tmp_path, store_url)("init", str(project), "--example", "bikes")
+    cli = Cli(project, store_url)
+    cases = {
+        "load": "prevoir run --steps extract transform load",
+        "features": "prevoir run --steps extract transform load",
+        "train": "prevoir run --steps features",
+        "predict": "prevoir run --steps train evaluate",
+    }
+    for step, hint in cases.items():
+        done = cli("run", "--steps", step, check=False)
+        assert done.returncode == 7, done.stderr
+        assert hint in " ".join(done.stderr.split())
+
+
+def test_help_explains_every_command(tmp_path: Path) -> None:
+    cli = Cli(tmp_path, "sqlite:///unused.db")
+    top = cli("--help").stdout
+    for command in ("init", "run", "runs", "forecasts", "config", "db"):
+        assert command in top
+    for command in (["init"], ["run"], ["runs"], ["forecasts"], ["config", "show"], ["db", "upgrade"]):
+        text = cli(*command, "--help").stdout
+        assert "Usage" in text and len(text.splitlines()) > 4
+
+
+def test_config_show_masks_secrets_and_applies_profile(tmp_path: Path) -> None:
+    project = tmp_path / "crypto"
+    Cli(tmp_path, "sqlite:///x.db")("init", str(project), "--example", "crypto")
+    cli = Cli(project, "postgresql+psycopg://prevoir:hunter2@db.internal/prevoir")
+    shown = cli("config", "show", "--profile", "dev").stdout
+    assert "hunter2" not in shown and "prevoir:***@db.internal" in shown
+    assert "n_estimators = 50" in shown
+    assert 'profile = "dev"' in shown
