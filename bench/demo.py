@@ -66,7 +66,9 @@ def time_glue_script(folder: Path) -> dict[str, float]:
     frame = frame.dropna(subset=["lag_168"])
     for origin in frame.index[-ORIGINS:]:
         train = frame.loc[:origin].dropna(subset=["y"])
-        model = lgb.LGBMRegressor(n_estimators=300, learning_rate=0.05, num_leaves=63, n_jobs=2, verbose=-1)
+        model = lgb.LGBMRegressor(
+            n_estimators=300, learning_rate=0.05, num_leaves=63, n_jobs=2, verbose=-1
+        )
         model.fit(train.drop(columns="y"), train["y"])
         future = frame.loc[origin:].iloc[1 : HORIZON + 1].drop(columns="y")
         model.predict(future)
@@ -84,17 +86,22 @@ def main() -> None:
         results = {profile: time_prevoir(profile, folder) for profile in profiles}
         glue = time_glue_script(folder)
     steps = ["extract", "transform", "load", "features", "train", "evaluate", "predict", "total"]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}"
+    )
     print(f"{'step':<12}" + "".join(f"{p:>12}" for p in profiles))
     for step in steps:
         print(f"{step:<12}" + "".join(f"{results[p].get(step, np.nan):>12.2f}" for p in profiles))
-    print(f"glue script (to_sql + refit LightGBM at each of {ORIGINS} origins): "
-          f"load {glue['load']:.2f}s, refit+predict {glue['refit+predict']:.2f}s, "
-          f"total {glue['total']:.2f}s")
+    print(
+        f"glue script (to_sql + refit LightGBM at each of {ORIGINS} origins): "
+        f"load {glue['load']:.2f}s, refit+predict {glue['refit+predict']:.2f}s, "
+        f"total {glue['total']:.2f}s"
+    )
     ratio = glue["total"] / results[profiles[-1]]["total"]
     fields = " ".join(f"{p}_total_s={results[p]['total']:.2f}" for p in profiles)
-    print(f"RESULT {fields} glue_total_s={glue['total']:.2f} glue_over_prevoir_{profiles[-1]}={ratio:.2f}")
+    last = profiles[-1]
+    print(f"RESULT {fields} glue_total_s={glue['total']:.2f} glue_over_prevoir_{last}={ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> Non
     for step in ("extract", "transform", "load", "features", "train", "evaluate", "predict"):
         assert step in first.stdout
     assert "succeeded" in first.stdout and "files written" in first.stdout
-    written = [Path(line.strip()) for line in first.stdout.splitlines() if line.strip().endswith((".png", ".json", ".parquet"))]
+    lines = [line.strip() for line in first.stdout.splitlines()]
+    written = [Path(line) for line in lines if line.endswith((".png", ".json", ".parquet"))]
     assert any(p.suffix == ".png" and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
     metrics = json.loads(next(p for p in written if p.suffix == ".json").read_text())
     assert {"mae", "rmse", "smape", "mase"} <= set(metrics["metrics"])
@@ -106,7 +107,14 @@ def test_help_explains_every_command(tmp_path: Path) -> None:
     top = cli("--help").stdout
     for command in ("init", "run", "runs", "forecasts", "config", "db"):
         assert command in top
-    for command in (["init"], ["run"], ["runs"], ["forecasts"], ["config", "show"], ["db", "upgrade"]):
+    for command in (
+        ["init"],
+        ["run"],
+        ["runs"],
+        ["forecasts"],
+        ["config", "show"],
+        ["db", "upgrade"],
+    ):
         text = cli(*command, "--help").stdout
         assert "Usage" in text and len(text.splitlines()) > 4
 

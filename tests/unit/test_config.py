@@ -103,20 +103,20 @@ def test_typos_and_wrong_types_name_the_key(
 
 
 def test_unknown_profile_lists_the_known_ones(project: Path) -> None:
-    with pytest.raises(ConfigError, match="profile 'prdo' is not declared.*dev"):
+    with pytest.raises(ConfigError, match=r"profile 'prdo' is not declared.*dev"):
         load_settings(project, profile="prdo")
 
 
 def test_invalid_toml_names_the_file(project: Path) -> None:
     (project / "prevoir.toml").write_text("[store\nurl=")
-    with pytest.raises(ConfigError, match="prevoir.toml is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"prevoir\.toml is not valid TOML"):
         load_settings(project)
 
 
 def test_target_must_be_a_value_of_the_dataset(project: Path) -> None:
     path = project / "prevoir.toml"
     path.write_text(path.read_text().replace('target = "y"', 'target = "z"'))
-    with pytest.raises(ConfigError, match="forecasters.f.target: 'z' is not a value column"):
+    with pytest.raises(ConfigError, match=r"forecasters\.f\.target: 'z' is not a value column"):
         forecaster_spec("f", load_settings(project))
 
 

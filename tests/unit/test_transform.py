@@ -466,3 +466,27 @@ def test_rename_onto_an_existing_column_is_refused() -> None:
     raw = pd.DataFrame({"time": ["2024-01-01 00:00"], "n": [1.0], "count": [2.0], "site": "a"})
     with pytest.raises(DataValidationError, match=r"\['count'\] occur more than once"):
         clean_frame(raw, _spec(rename={"n": "count"}), source="s")
+
+
+def test_daily_dates_in_a_local_zone_sit_on_local_midnights_across_dst() -> None:
+    """The Sea-Tac weather file is dated in Seattle time: its grid is local midnights."""
+    path = SHARED / "seattle_fremont_bike" / "BicycleWeather.csv"
+    if not path.is_file():
+        pytest.skip("shared data not present")
+    raw = pd.read_csv(path)
+    raw = raw[raw["DATE"].between("2013-03-01", "2013-03-31")]
+    raw = raw[raw["DATE"] != "2013-03-12"]  # a missing day right after the DST change
+    spec = TransformSpec(
+        dataset="weather",
+        time=TimeSpec(column="DATE", format="%Y-%m-%d", timezone="America/Los_Angeles"),
+        values=("TMAX", "TMIN"),
+        freq="D",
+        fill="ffill",
+    )
+    out = clean_frame(raw, spec, source="BicycleWeather.csv").frame
+    local = out["ds"].dt.tz_convert("America/Los_Angeles")
+    assert (local.dt.hour == 0).all() and len(out) == 31
+    assert out["ds"].iloc[9].hour == 8 and out["ds"].iloc[10].hour == 7  # PST, then PDT
+    filled = out[local.dt.strftime("%Y-%m-%d") == "2013-03-12"]
+    previous = raw[raw["DATE"] == "2013-03-11"]
+    assert filled["TMAX"].item() == previous["TMAX"].item()

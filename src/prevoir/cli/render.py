@@ -74,7 +74,9 @@ def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) 
         return
     table = Table(title=title)
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if" else "left")
+        table.add_column(
+            str(column), justify="right" if frame[column].dtype.kind in "if" else "left"
+        )
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     console.print(table)

@@ -1,7 +1,7 @@
 """Column names of the long-frame contract, in one place.
 
 Observations: ``unique_id, ds, y`` (+ exogenous columns).
-Forecasts: ``unique_id, origin, ds, step, model, yhat`` (+ ``yhat_lo_<level>``, ``yhat_hi_<level>``).
+Forecasts: ``unique_id, origin, ds, step, yhat`` (+ ``yhat_lo_<level>``, ``yhat_hi_<level>``).
 ``ds`` and ``origin`` are tz-aware UTC timestamps; ``step`` is the horizon in frequency units.
 """
 

@@ -62,7 +62,7 @@ class Forecaster(ABC):
     @staticmethod
     def from_bytes(data: bytes) -> Forecaster:
         """Load bytes written by ``to_bytes``; callers verify the sha256 first."""
-        model = pickle.loads(data)  # noqa: S301 - only bytes whose sha256 the store recorded
+        model = pickle.loads(data)
         if not isinstance(model, Forecaster):
             raise PrevoirError("artifact does not hold a prevoir model; retrain the forecaster")
         return model

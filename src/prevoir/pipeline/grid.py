@@ -6,8 +6,9 @@ rule can place it. Fixed frequencies (``h``, ``15min``, ``D``) use a grid anchor
 Unix epoch, so ``D`` means UTC midnights; calendar frequencies (``W``, ``MS``), and daily or
 longer frequencies of data written in a local time zone (a daily weather file dated in
 Seattle time: local midnights, 23 or 25 hours apart around DST), use
-:func:`pandas.date_range` over the data's span in that zone. Filling works on whole arrays with group
-boundaries, never with a Python loop over rows or series, so ten million rows take seconds.
+:func:`pandas.date_range` over the data's span in that zone. Filling works on whole
+arrays with group boundaries, never with a Python loop over rows or series, so ten
+million rows take seconds.
 """
 
 from __future__ import annotations

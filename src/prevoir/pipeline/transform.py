@@ -79,9 +79,7 @@ def clean_frame(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> Clean
     state, dst_dropped = _timed_rows(
         frame, spec, codes=codes, rows=rows, values=values, source=source, notes=notes
     )
-    grid = Grid.build(
-        spec.freq, ds=state.ds, dataset=spec.dataset, timezone=spec.time.timezone
-    )
+    grid = Grid.build(spec.freq, ds=state.ds, dataset=spec.dataset, timezone=spec.time.timezone)
     pos = _on_grid(state, grid, labels=labels, source=source)
     state, pos, duplicates = sort_and_dedupe(state, pos, labels=labels, source=source)
     if duplicates:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from prevoir.errors import ArtifactIntegrityError
@@ -28,7 +27,7 @@ def write_artifact(data: bytes, folder: Path, *, suffix: str) -> tuple[Path, str
     if not path.exists():
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_bytes(data)
-        os.replace(tmp, path)
+        tmp.replace(path)
     return path, digest
 
 
