@@ -29,6 +29,15 @@ def _forecasts(cli: Cli) -> pd.DataFrame:
         engine.dispose()
 
 
+def _step_row(stdout: str, step: str) -> list[str]:
+    """Cells of one step's row in the run summary table."""
+    for line in stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if cells and cells[0] == step:
+            return cells
+    raise AssertionError(f"no {step!r} row in:\n{stdout}")
+
+
 def _hold_back_last_rows(project: Path, n: int) -> list[str]:
     path = project / FREMONT
     lines = path.read_text().splitlines(keepends=True)
@@ -61,6 +70,8 @@ def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> Non
 
     again = cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
     assert "up to date" in again.stdout
+    assert _step_row(again.stdout, "load")[-1] == "0"  # identical data: no row changed
+    assert _step_row(again.stdout, "predict")[-1] == "0"
     pd.testing.assert_frame_equal(_forecasts(cli), before)
 
     (project / FREMONT).write_text((project / FREMONT).read_text() + "".join(held))
