@@ -138,3 +138,18 @@ def test_config_show_masks_secrets_and_applies_profile(tmp_path: Path) -> None:
     assert "hunter2" not in shown and "prevoir:***@db.internal" in shown
     assert "n_estimators = 50" in shown
     assert 'profile = "dev"' in shown
+
+
+def test_db_upgrade_creates_the_schema_then_is_a_no_op(tmp_path: Path, store_url: str) -> None:
+    project = tmp_path / "crypto"
+    Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
+    cli = Cli(project, store_url)
+    assert "empty → 0001" in cli("db", "upgrade").stdout
+    assert "0001 → 0001" in cli("db", "upgrade").stdout
+    engine = cli.engine()
+    try:
+        assert {"observations", "forecasts", "runs", "run_steps", "model_versions"} <= set(
+            sa.inspect(engine).get_table_names()
+        )
+    finally:
+        engine.dispose()
