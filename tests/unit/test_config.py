@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings, mask_url, transform_spec
-from prevoir.errors import ConfigError
+from prevoir.errors import ConfigError, ConflictError, NotFoundError
 from prevoir.workflows.project import init_project
 
 MINIMAL = """
@@ -131,3 +131,12 @@ def test_shipped_examples_are_valid(tmp_path: Path, example: str, profile: str |
     for name, dataset in settings.datasets.items():
         assert transform_spec(name, dataset).values == tuple(dataset.values)
     assert list(tmp_path.glob("data/*.csv"))
+
+
+def test_init_refuses_to_overwrite_and_unknown_examples(tmp_path: Path) -> None:
+    init_project(tmp_path, example="crypto")
+    with pytest.raises(ConflictError, match=r"already exists.*--force"):
+        init_project(tmp_path, example="bikes")
+    assert init_project(tmp_path, example="bikes", force=True)
+    with pytest.raises(NotFoundError, match="bikes, crypto"):
+        init_project(tmp_path / "x", example="weather")

@@ -57,6 +57,9 @@ ProfileOpt = Annotated[
 
 T = TypeVar("T")
 
+# csv and json carry every stored column; the terminal table keeps what fits 80 columns
+TABLE_FORECAST_COLUMNS = ("forecaster", "unique_id", "origin", "ds", "step", "yhat")
+
 
 def _guard(action: Callable[[], T]) -> T:
     """Run ``action``; a prevoir error becomes one red line on stderr and its exit code."""
@@ -147,6 +150,8 @@ def forecasts(
     frame = _guard(
         lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
     )
+    if fmt == "table":
+        frame = frame[[c for c in TABLE_FORECAST_COLUMNS if c in frame.columns]]
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame):,} forecasts")
 
 

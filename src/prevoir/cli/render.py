@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -40,23 +41,20 @@ def step_table(steps: Sequence[StepRecord], *, title: str) -> Table:
 
 
 def runs_table(runs: Sequence[dict[str, Any]]) -> Table:
-    """Recent runs, one line each, with their step timings."""
-    table = Table(title="recent runs")
-    for name in ("run", "profile", "trigger", "status", "started (UTC)", "seconds", "steps"):
-        table.add_column(name)
+    """Recent runs, one block each, with the seconds of every step on its own line."""
+    table = Table(title="recent runs (times UTC)", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("run", "status", "started", "profile · via", "step seconds", "total"):
+        table.add_column(name, no_wrap=True, justify="right" if name == "total" else "left")
     for run in runs:
-        steps = run.get("step_records") or []
-        timings = " ".join(f"{s['name']}={s['duration_s']:.1f}s" for s in steps)
-        total = sum(s["duration_s"] for s in steps)
+        steps = run["step_records"]
         colour = {"succeeded": "green", "failed": "red"}.get(run["status"], "yellow")
         table.add_row(
             str(run["id"]),
-            run["profile"],
-            run["trigger"],
             f"[{colour}]{run['status']}[/]",
-            pd.Timestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M:%S"),
-            f"{total:.1f}",
-            timings,
+            pd.Timestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M"),
+            f"{run['profile']} · {run['trigger']}",
+            "\n".join(f"{s['name']:<10}{s['duration_s']:>7.2f}" for s in steps),
+            f"{sum(s['duration_s'] for s in steps):.2f}",
         )
     return table
 
@@ -72,11 +70,10 @@ def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) 
         records = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
         console.file.write(json.dumps(records, indent=2) + "\n")
         return
-    table = Table(title=title)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for column in frame.columns:
-        table.add_column(
-            str(column), justify="right" if frame[column].dtype.kind in "if" else "left"
-        )
+        numeric = frame[column].dtype.kind in "if"
+        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=True)
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     console.print(table)
