@@ -27,6 +27,7 @@ from prevoir.domain.records import (
     ExogenousSpec,
     FeatureSpec,
     ForecasterSpec,
+    ModelKind,
     ModelSpec,
     TimeSpec,
     TransformSpec,
@@ -114,9 +115,10 @@ class FeatureSettings(_Strict):
 class ModelSettings(_Strict):
     """The model kind and its parameters."""
 
-    kind: Literal["seasonal_naive", "lightgbm"] = "lightgbm"
+    kind: ModelKind = "lightgbm"
     season_length: int = Field(default=24, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    scope: Literal["global", "per_series"] = "global"  # ML kinds: one model, or one per series
 
 
 class CatchupSettings(_Strict):
@@ -390,7 +392,10 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
             timezone=features.timezone,
         ),
         model=ModelSpec(
-            kind=fc.model.kind, season_length=fc.model.season_length, params=dict(fc.model.params)
+            kind=fc.model.kind,
+            season_length=fc.model.season_length,
+            params=dict(fc.model.params),
+            scope=fc.model.scope,
         ),
         catchup=CatchupSpec(**fc.catchup.model_dump()),
         backtest=BacktestSpec(**fc.backtest.model_dump()),

@@ -10,9 +10,16 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelKind, ModelSpec
+from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelKind, ModelScope, ModelSpec
 
-__all__ = ["FAST_LIGHTGBM", "make_series", "make_spec"]
+__all__ = [
+    "FAST_LIGHTGBM",
+    "FAST_PARAMS",
+    "FAST_RANDOM_FOREST",
+    "FAST_XGBOOST",
+    "make_series",
+    "make_spec",
+]
 
 # Small enough to fit a test panel in well under a second on two cores.
 FAST_LIGHTGBM: dict[str, object] = {
@@ -20,6 +27,14 @@ FAST_LIGHTGBM: dict[str, object] = {
     "learning_rate": 0.1,
     "num_leaves": 15,
     "n_jobs": 2,
+}
+FAST_XGBOOST: dict[str, object] = {"n_estimators": 40, "learning_rate": 0.15, "max_depth": 5}
+FAST_RANDOM_FOREST: dict[str, object] = {"n_estimators": 12, "max_depth": 8, "max_samples": 0.3}
+# Test parameters per model kind; ``make_spec`` uses them when no params are given.
+FAST_PARAMS: dict[str, dict[str, object]] = {
+    "lightgbm": FAST_LIGHTGBM,
+    "xgboost": FAST_XGBOOST,
+    "random_forest": FAST_RANDOM_FOREST,
 }
 
 
@@ -62,9 +77,10 @@ def make_spec(
     features: FeatureSpec | None = None,
     season_length: int = 24,
     params: dict[str, object] | None = None,
+    scope: ModelScope = "global",
     **overrides: object,
 ) -> ForecasterSpec:
-    """An hourly spec for tests: D-1/D-2 lags, a daily window, hour of day, fast LightGBM.
+    """An hourly spec for tests: D-1/D-2 lags, a daily window, hour of day, fast ML params.
 
     ``overrides`` set any other ``ForecasterSpec`` field (``min_train_rows``, ``backtest``...).
     """
@@ -73,7 +89,7 @@ def make_spec(
             lags=(24, 48), rolling=(24,), calendar=("hour", "dayofweek"), cyclic=("hour",)
         )
     if params is None:
-        params = dict(FAST_LIGHTGBM) if kind == "lightgbm" else {}
+        params = dict(FAST_PARAMS.get(kind, {}))
     fields: dict[str, object] = {
         "name": f"test_{kind}",
         "dataset": "synthetic",
@@ -81,6 +97,6 @@ def make_spec(
         "freq": "h",
         "horizons": horizons,
         "features": features,
-        "model": ModelSpec(kind=kind, season_length=season_length, params=params),
+        "model": ModelSpec(kind=kind, season_length=season_length, params=params, scope=scope),
     }
     return ForecasterSpec(**(fields | overrides))  # type: ignore[arg-type]

@@ -140,3 +140,24 @@ def test_init_refuses_to_overwrite_and_unknown_examples(tmp_path: Path) -> None:
     assert init_project(tmp_path, example="bikes", force=True)
     with pytest.raises(NotFoundError, match="bikes, crypto"):
         init_project(tmp_path / "x", example="weather")
+
+
+def test_every_kind_the_config_accepts_builds_a_model(project: Path) -> None:
+    from typing import get_args
+
+    from prevoir.config import ModelSettings
+    from prevoir.domain.records import ModelKind
+    from prevoir.models.factory import MODEL_KINDS, make_model
+
+    accepted = set(get_args(ModelSettings.model_fields["kind"].annotation))
+    assert accepted == set(get_args(ModelKind)) == set(MODEL_KINDS)
+    path = project / "prevoir.toml"
+    for kind in sorted(accepted):
+        path.write_text(
+            MINIMAL.replace(
+                'kind = "lightgbm", params = { n_estimators = 300, num_leaves = 31 }',
+                f'kind = "{kind}"',
+            ).replace("model = { params = { n_estimators = 20 } }", "")
+        )
+        model = make_model(forecaster_spec("f", load_settings(project)))
+        assert not model.is_fitted and model.spec.model.kind == kind

@@ -10,11 +10,27 @@ from prevoir.domain.columns import FORECAST_COLUMNS
 from prevoir.domain.records import ExogenousSpec, FeatureSpec, ForecasterSpec
 from prevoir.errors import DataValidationError
 from prevoir.features import build_design
-from prevoir.models import Forecaster, LightGBMForecaster, NotFittedError, SeasonalNaive
+from prevoir.models import (
+    Forecaster,
+    LightGBMForecaster,
+    NotFittedError,
+    RandomForestForecaster,
+    SeasonalNaive,
+    XGBoostForecaster,
+)
 from prevoir.testing import make_series, make_spec
 
 H = pd.Timedelta(hours=1)
-KINDS = {"seasonal_naive": SeasonalNaive, "lightgbm": LightGBMForecaster}
+# case id -> (model class, scope); ML kinds run both as one global model and per series.
+KINDS: dict[str, tuple[type[Forecaster], str]] = {
+    "seasonal_naive": (SeasonalNaive, "global"),
+    "lightgbm": (LightGBMForecaster, "global"),
+    "lightgbm-per_series": (LightGBMForecaster, "per_series"),
+    "xgboost": (XGBoostForecaster, "global"),
+    "xgboost-per_series": (XGBoostForecaster, "per_series"),
+    "random_forest": (RandomForestForecaster, "global"),
+    "random_forest-per_series": (RandomForestForecaster, "per_series"),
+}
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -28,7 +44,12 @@ def history() -> pd.DataFrame:
 
 
 def _spec(kind: str, **overrides: object) -> ForecasterSpec:
-    return make_spec(kind, **overrides)  # type: ignore[arg-type]
+    model_kind = kind.split("-")[0]
+    return make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
+
+
+def _model(kind: str, spec: ForecasterSpec | None = None, **overrides: object) -> Forecaster:
+    return KINDS[kind][0](spec if spec is not None else _spec(kind, **overrides))
 
 
 def _origins(history: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -43,7 +64,7 @@ def _origins(history: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def test_fit_returns_self_and_marks_fitted(kind: str, history: pd.DataFrame) -> None:
-    model = KINDS[kind](_spec(kind))
+    model = _model(kind)
     assert not model.is_fitted
     assert model.fit(history) is model
     assert model.is_fitted
@@ -51,7 +72,7 @@ def test_fit_returns_self_and_marks_fitted(kind: str, history: pd.DataFrame) -> 
 
 def test_forecast_shape_and_columns(kind: str, history: pd.DataFrame) -> None:
     spec = _spec(kind)
-    model = KINDS[kind](spec).fit(history)
+    model = _model(kind, spec).fit(history)
     origins = _origins(history, 5)
     forecasts = model.predict(history, origins)
     assert list(forecasts.columns) == list(FORECAST_COLUMNS)
@@ -65,7 +86,7 @@ def test_forecast_shape_and_columns(kind: str, history: pd.DataFrame) -> None:
 
 
 def test_no_origin_gives_an_empty_forecast_frame(kind: str, history: pd.DataFrame) -> None:
-    model = KINDS[kind](_spec(kind)).fit(history)
+    model = _model(kind).fit(history)
     forecasts = model.predict(history, _origins(history, 1).iloc[:0])
     assert forecasts.empty
     assert list(forecasts.columns) == list(FORECAST_COLUMNS)
@@ -73,11 +94,11 @@ def test_no_origin_gives_an_empty_forecast_frame(kind: str, history: pd.DataFram
 
 def test_predict_before_fit_raises(kind: str, history: pd.DataFrame) -> None:
     with pytest.raises(NotFittedError, match="not fitted"):
-        KINDS[kind](_spec(kind)).predict(history, _origins(history, 1))
+        _model(kind).predict(history, _origins(history, 1))
 
 
 def test_bytes_round_trip_gives_identical_predictions(kind: str, history: pd.DataFrame) -> None:
-    model = KINDS[kind](_spec(kind)).fit(history)
+    model = _model(kind).fit(history)
     loaded = Forecaster.from_bytes(model.to_bytes())
     assert type(loaded) is type(model)
     origins = _origins(history, 3)
@@ -88,26 +109,26 @@ def test_bytes_round_trip_gives_identical_predictions(kind: str, history: pd.Dat
 
 def test_empty_history_is_refused(kind: str, history: pd.DataFrame) -> None:
     with pytest.raises(DataValidationError, match=r"empty history \(0 rows\)"):
-        KINDS[kind](_spec(kind)).fit(history.iloc[:0])
+        _model(kind).fit(history.iloc[:0])
 
 
 def test_too_short_history_is_refused(kind: str, history: pd.DataFrame) -> None:
     short = history[history["unique_id"] == "s0"].iloc[:30]
     with pytest.raises(DataValidationError, match=r"30 usable rows .* min_train_rows=48"):
-        KINDS[kind](_spec(kind)).fit(short)
+        _model(kind).fit(short)
 
 
 def test_missing_targets_do_not_count_as_usable(kind: str, history: pd.DataFrame) -> None:
     blank = history.assign(y=np.where(np.arange(len(history)) % 50 == 0, history["y"], np.nan))
     with pytest.raises(DataValidationError, match="usable rows"):
-        KINDS[kind](_spec(kind, min_train_rows=100)).fit(blank)
+        _model(kind, min_train_rows=100).fit(blank)
 
 
 def test_fit_design_matches_fit(kind: str, history: pd.DataFrame) -> None:
     spec = _spec(kind)
     origins = _origins(history, 2)
-    direct = KINDS[kind](spec).fit(history)
-    staged = KINDS[kind](spec).fit_design(build_design(history, spec))
+    direct = _model(kind, spec).fit(history)
+    staged = _model(kind, spec).fit_design(build_design(history, spec))
     pd.testing.assert_frame_equal(
         direct.predict(history, origins), staged.predict(history, origins), check_exact=True
     )
@@ -127,7 +148,7 @@ def test_changing_the_future_changes_no_prediction(kind: str, history: pd.DataFr
             {"unique_id": "paris", "ds": days.tz_convert("UTC"), "temp": rng.normal(size=len(days))}
         )
     }
-    model = KINDS[kind](spec).fit(history, exog)
+    model = _model(kind, spec).fit(history, exog)
     cut = pd.Timestamp("2024-01-18 09:00", tz="UTC")
     origins = pd.DataFrame({"unique_id": ["s0", "s1", "s2"], "origin": cut})
     before = model.predict(history, origins, exog)

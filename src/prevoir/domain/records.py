@@ -13,7 +13,18 @@ from typing import Literal
 FillRule = Literal["none", "zero", "ffill", "interpolate", "nan"]
 Availability = Literal["known", "origin"]
 ExogenousJoin = Literal["time", "date"]
-ModelKind = Literal["seasonal_naive", "lightgbm"]
+ModelKind = Literal[
+    "seasonal_naive",
+    "lightgbm",
+    "xgboost",
+    "random_forest",
+    "auto_ets",
+    "auto_arima",
+    "auto_theta",
+    "mstl",
+    "sf_seasonal_naive",
+]
+ModelScope = Literal["global", "per_series"]
 
 
 @dataclass(frozen=True)
@@ -96,11 +107,16 @@ class FeatureSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Which model and with what parameters."""
+    """Which model and with what parameters.
+
+    ``scope`` applies to the ML kinds: one model over every series (``"global"``) or one
+    model per series (``"per_series"``); other kinds forecast each series on its own anyway.
+    """
 
     kind: ModelKind
     season_length: int = 24
     params: dict[str, object] = field(default_factory=dict)
+    scope: ModelScope = "global"
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,20 @@ from collections.abc import Callable
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
+from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
 from prevoir.models.naive import SeasonalNaive
+from prevoir.models.stats import STATS_KINDS
+from prevoir.models.xgb import XGBoostForecaster
 
 __all__ = ["MODEL_KINDS", "make_model"]
 
 MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
     "lightgbm": LightGBMForecaster,
+    "random_forest": RandomForestForecaster,
     "seasonal_naive": SeasonalNaive,
+    "xgboost": XGBoostForecaster,
+    **STATS_KINDS,
 }
 
 

@@ -19,6 +19,7 @@ gives parsed timestamps.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,8 +135,11 @@ def _parse_strings(
         col = col.astype("Int64").astype("str")
     fmt = spec.format or _guess_format(col, source=source, rows=rows)
     try:
-        parsed = pd.to_datetime(col, format=fmt, errors="coerce")
-    except ValueError:  # offsets differ between rows (e.g. +01:00 and +02:00)
+        with warnings.catch_warnings():
+            # pandas 2 warns (pandas 3 raises) when offsets differ between rows
+            warnings.simplefilter("error", FutureWarning)
+            parsed = pd.to_datetime(col, format=fmt, errors="coerce")
+    except (ValueError, FutureWarning):  # offsets differ (e.g. +01:00 and +02:00)
         parsed = pd.to_datetime(col, format=fmt, errors="coerce", utc=True)
     return parsed, f"format {fmt!r}"
 

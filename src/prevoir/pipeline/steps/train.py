@@ -16,7 +16,7 @@ from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps.features import FEATURES_KIND
 from prevoir.pipeline.steps.outcome import StepOutcome
 
-_LIBRARIES = ("prevoir", "numpy", "pandas", "lightgbm", "scikit-learn")
+_LIBRARIES = ("prevoir", "numpy", "pandas", "lightgbm", "xgboost", "scikit-learn", "statsforecast")
 
 
 def train(ctx: RunContext) -> StepOutcome:

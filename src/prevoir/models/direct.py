@@ -1,0 +1,222 @@
+"""Direct regression on ``build_design`` rows: the shared body of the ML forecasters.
+
+Direct rather than recursive: each (origin, step) row already holds the step, so all horizons
+from all origins are one ``predict`` call on one matrix, which is what makes catch-up cheap.
+Series of different levels share one model because target-derived inputs and the target are
+divided by the series' recent mean |y| at the origin (the design's ``scale``), and the
+forecast is multiplied back. The same scaling is applied whatever the scope, so a
+``per_series`` model sees the same inputs as the ``global`` one, only fewer rows.
+
+Subclasses adapt one library (LightGBM, XGBoost, scikit-learn) through four small hooks:
+``_library_params``, ``_train``, ``_predict_matrix`` and ``_importance``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
+from prevoir.domain.records import ForecasterSpec
+from prevoir.errors import ConfigError, DataValidationError
+from prevoir.features.design import build_design, feature_columns
+from prevoir.features.lags import LAST_Y, SCALE, lag_columns, rolling_columns
+from prevoir.models.base import Exogenous, Forecaster
+from prevoir.models.support import require_fitted, require_training_rows
+
+__all__ = ["GLOBAL", "ID_FEATURE", "OWN_OPTIONS", "SCOPES", "DirectForecaster"]
+
+# prevoir's own options in ``model.params``; read here and never passed to a library.
+OWN_OPTIONS: dict[str, object] = {"target_scaling": "mean", "unique_id_feature": False}
+SCOPES = ("global", "per_series")
+GLOBAL = ""  # key of the single estimator of a global model
+ID_FEATURE = "unique_id"
+
+
+class DirectForecaster(Forecaster):
+    """One direct regression model over every series (``scope="global"``) or one per series.
+
+    Options beside the library's, in ``model.params``: ``target_scaling`` (``"mean"``: divide
+    by the design's ``scale``; ``"none"``) and ``unique_id_feature`` (the series id as an
+    input, for global panels whose series differ in shape, not only in level). The scope
+    comes from ``spec.model.scope``; a per-series model refuses series it was not fitted on.
+    """
+
+    library: ClassVar[str] = "the library"
+
+    def __init__(self, spec: ForecasterSpec) -> None:
+        super().__init__(spec)
+        options = {k: spec.model.params.get(k, v) for k, v in OWN_OPTIONS.items()}
+        if options["target_scaling"] not in ("mean", "none"):
+            raise ConfigError(
+                f"forecaster {spec.name!r}: target_scaling must be 'mean' or 'none', "
+                f"got {options['target_scaling']!r}"
+            )
+        scope = spec.model.scope
+        if scope not in SCOPES:
+            raise ConfigError(
+                f"forecaster {spec.name!r}: model scope must be one of {list(SCOPES)}, "
+                f"got {scope!r}"
+            )
+        self.scope: str = scope
+        self.scaled = options["target_scaling"] == "mean"
+        self.unique_id_feature = bool(options["unique_id_feature"])
+        user = {k: v for k, v in spec.model.params.items() if k not in OWN_OPTIONS}
+        self.params = self._library_params(user)
+        self.features = feature_columns(spec) + ([ID_FEATURE] if self.unique_id_feature else [])
+        self._level_columns = {LAST_Y, *lag_columns(spec.features.lags)}
+        self._level_columns |= set(rolling_columns(spec.features.rolling))
+        self.estimators_: dict[str, Any] | None = None
+        self.series_: pd.Index | None = None
+        self.n_train_rows_: int | None = None
+
+    # -- library hooks -------------------------------------------------------------------
+
+    @abstractmethod
+    def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
+        """Library parameters: defaults overridden by the user's (own options removed)."""
+
+    @abstractmethod
+    def _train(self, matrix: np.ndarray, target: np.ndarray) -> Any:
+        """One fitted estimator; library errors become ``ConfigError`` (see ``_refused``)."""
+
+    @abstractmethod
+    def _predict_matrix(self, estimator: Any, matrix: np.ndarray) -> np.ndarray:
+        """Predictions of one estimator for the rows of ``matrix``."""
+
+    @abstractmethod
+    def _importance(self, estimator: Any) -> np.ndarray:
+        """Importance of each of ``self.features`` in one estimator."""
+
+    # -- the contract ----------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the estimators have been trained."""
+        return self.estimators_ is not None
+
+    def fit(self, history: pd.DataFrame, exog: Exogenous | None = None) -> Self:
+        """Train on every training origin of ``history`` (see ``build_design``)."""
+        require_training_rows(history, self.spec, model=type(self).__name__)
+        return self.fit_design(build_design(history, self.spec, exog=exog))
+
+    def fit_design(self, design: pd.DataFrame) -> Self:
+        """Train on a design table; rows whose target is unknown are dropped first."""
+        known = self._training_rows(design)
+        series = pd.Index(pd.unique(known[UNIQUE_ID]))
+        target = known[Y].to_numpy(np.float64)
+        if self.scaled:
+            target = target / known[SCALE].to_numpy(np.float64)
+        matrix = self._matrix(known, series)
+        if self.scope == "global":
+            estimators = {GLOBAL: self._train(matrix, target)}
+        else:
+            codes = series.get_indexer(pd.Index(known[UNIQUE_ID]))
+            estimators = {
+                str(series[code]): self._train(matrix[rows], target[rows])
+                for code, rows in _rows_by_code(codes)
+            }
+        self.estimators_, self.series_, self.n_train_rows_ = estimators, series, len(known)
+        return self
+
+    def predict(
+        self, history: pd.DataFrame, origins: pd.DataFrame, exog: Exogenous | None = None
+    ) -> pd.DataFrame:
+        """Forecast every horizon from every origin: one estimator call per model."""
+        require_fitted(self)
+        assert self.estimators_ is not None and self.series_ is not None
+        design = build_design(history, self.spec, origins=origins, exog=exog, with_target=False)
+        matrix = self._matrix(design, self.series_)
+        if len(matrix) == 0:
+            yhat = np.empty(0, dtype=np.float64)
+        elif self.scope == "global":
+            yhat = self._predict_matrix(self.estimators_[GLOBAL], matrix)
+        else:
+            yhat = self._predict_per_series(design, matrix)
+        yhat = np.asarray(yhat, dtype=np.float64)
+        if self.scaled:
+            yhat = yhat * design[SCALE].to_numpy(np.float64)
+        out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: yhat})
+        return out[list(FORECAST_COLUMNS)]
+
+    def feature_importance(self) -> pd.Series:
+        """Importance per input (summed over per-series models), largest first."""
+        require_fitted(self)
+        assert self.estimators_ is not None
+        total = np.zeros(len(self.features), dtype=np.float64)
+        for estimator in self.estimators_.values():
+            total += np.asarray(self._importance(estimator), dtype=np.float64)
+        return pd.Series(total, index=self.features, name="importance").sort_values(ascending=False)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _refused(self, exc: Exception) -> ConfigError:
+        """A library error about the parameters, as the config error users can act on."""
+        return ConfigError(
+            f"{self.library} refused the parameters of forecaster {self.spec.name!r}: {exc}; "
+            "fix model.params"
+        )
+
+    def _training_rows(self, design: pd.DataFrame) -> pd.DataFrame:
+        name = type(self).__name__
+        missing = [c for c in (UNIQUE_ID, Y, SCALE, *feature_columns(self.spec)) if c not in design]
+        if missing:
+            raise DataValidationError(
+                f"{name} for forecaster {self.spec.name!r}: the design table lacks {missing}; "
+                "rebuild it with the forecaster's current features (run the features step)"
+            )
+        known = design[design[Y].notna()]
+        if len(known) < self.spec.min_train_rows:
+            raise DataValidationError(
+                f"{name} for forecaster {self.spec.name!r}: {len(known)} training rows "
+                f"(origin x step with a known target, out of {len(design)}), fewer than "
+                f"min_train_rows={self.spec.min_train_rows}; every origin needs the longest "
+                "lag or rolling window behind it: load more history or shorten lags/rolling"
+            )
+        return known
+
+    def _predict_per_series(self, design: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:
+        assert self.estimators_ is not None and self.series_ is not None
+        ids = pd.Index(design[UNIQUE_ID])
+        codes = self.series_.get_indexer(ids)
+        unseen = [str(u) for u in pd.unique(ids[codes < 0])]
+        if unseen:
+            raise DataValidationError(
+                f"{type(self).__name__} for forecaster {self.spec.name!r} has one model per "
+                f"series and was not fitted on {unseen[:5]}"
+                f"{' and others' if len(unseen) > 5 else ''}; retrain the forecaster on "
+                "history that includes them"
+            )
+        yhat = np.empty(len(design), dtype=np.float64)
+        for code, rows in _rows_by_code(codes):
+            estimator = self.estimators_[str(self.series_[code])]
+            yhat[rows] = self._predict_matrix(estimator, matrix[rows])
+        return yhat
+
+    def _matrix(self, design: pd.DataFrame, series: pd.Index) -> np.ndarray:
+        """Inputs as one float64 matrix; level-bearing columns divided by the origin's scale."""
+        matrix = np.empty((len(design), len(self.features)), dtype=np.float64)
+        scale = design[SCALE].to_numpy(np.float64) if self.scaled else None
+        for j, name in enumerate(self.features):
+            if name == ID_FEATURE:
+                codes = series.get_indexer(pd.Index(design[UNIQUE_ID])).astype(np.float64)
+                matrix[:, j] = np.where(codes >= 0, codes, np.nan)
+                continue
+            column = design[name].to_numpy(np.float64)
+            matrix[:, j] = (
+                column / scale if scale is not None and name in self._level_columns else column
+            )
+        return matrix
+
+
+def _rows_by_code(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Row positions of each non-negative code, in code order, in one sort."""
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    groups = np.split(order, starts[1:])
+    return [(int(codes[g[0]]), g) for g in groups if len(g) and codes[g[0]] >= 0]
