@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from prevoir.domain.records import (
@@ -119,6 +127,31 @@ class ModelSettings(_Strict):
     season_length: int = Field(default=24, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
     scope: Literal["global", "per_series"] = "global"  # ML kinds: one model, or one per series
+    # kind = "ensemble": the member models (nested tables) and how forecasts are combined
+    members: list[ModelSettings] = Field(default_factory=list)
+    combine: Literal["mean", "median"] = "mean"
+
+    @model_validator(mode="after")
+    def _members_only_for_ensembles(self) -> ModelSettings:
+        if self.kind == "ensemble" and not self.members:
+            raise ValueError(
+                'kind "ensemble" needs members, e.g. members = [{ kind = "lightgbm" }, '
+                '{ kind = "seasonal_naive" }]'
+            )
+        if self.kind != "ensemble" and self.members:
+            raise ValueError(f'members apply only to kind "ensemble", not {self.kind!r}')
+        return self
+
+    def spec(self) -> ModelSpec:
+        """The core's view of this model (members converted recursively)."""
+        return ModelSpec(
+            kind=self.kind,
+            season_length=self.season_length,
+            params=dict(self.params),
+            scope=self.scope,
+            members=tuple(m.spec() for m in self.members),
+            combine=self.combine,
+        )
 
 
 class CatchupSettings(_Strict):
@@ -127,6 +160,8 @@ class CatchupSettings(_Strict):
     stride: int = Field(default=1, ge=1)
     max_catchup: int = Field(default=168, ge=1)
     initial_origins: int = Field(default=24, ge=1)
+    refit: Literal["never", "every", "always"] = "never"
+    refit_every: int = Field(default=24, ge=1)
 
 
 class BacktestSettings(_Strict):
@@ -391,12 +426,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
             exogenous=tuple(exogenous),
             timezone=features.timezone,
         ),
-        model=ModelSpec(
-            kind=fc.model.kind,
-            season_length=fc.model.season_length,
-            params=dict(fc.model.params),
-            scope=fc.model.scope,
-        ),
+        model=fc.model.spec(),
         catchup=CatchupSpec(**fc.catchup.model_dump()),
         backtest=BacktestSpec(**fc.backtest.model_dump()),
         min_train_rows=fc.min_train_rows,

@@ -14,8 +14,9 @@ from prevoir.config import Settings, load_settings
 from prevoir.storage import tables
 from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.store import SqlStore
+from tests.integration.helpers import KEY
+from tests.integration.helpers import stored_forecasts as _forecasts
 
-KEY = ["forecaster", "unique_id", "origin", "step"]
 # the module, not the step function the package re-exports under the same name
 predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
 
@@ -23,17 +24,6 @@ predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
 def _settings(tmp_path: Path, db_url: str) -> Settings:
     init_project(tmp_path / "crypto", example="crypto")
     return load_settings(tmp_path / "crypto", profile="dev", overrides={"store": {"url": db_url}})
-
-
-def _forecasts(db_url: str) -> pd.DataFrame:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.select(tables.forecasts)).mappings().all()
-    finally:
-        engine.dispose()
-    frame = pd.DataFrame([dict(row) for row in rows])
-    return frame[[*KEY, "ds", "yhat", "model_version_id"]].sort_values(KEY).reset_index(drop=True)
 
 
 def test_killed_predict_resumes_to_the_uninterrupted_result(

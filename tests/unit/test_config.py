@@ -27,10 +27,7 @@ model = { params = { n_estimators = 20 } }
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(__import__("os").environ):
-        if name.startswith("PREVOIR_"):
-            monkeypatch.delenv(name)
+def project(tmp_path: Path, no_prevoir_env: None) -> Path:
     (tmp_path / "prevoir.toml").write_text(MINIMAL)
     return tmp_path
 
@@ -156,7 +153,8 @@ def test_every_kind_the_config_accepts_builds_a_model(project: Path) -> None:
         path.write_text(
             MINIMAL.replace(
                 'kind = "lightgbm", params = { n_estimators = 300, num_leaves = 31 }',
-                f'kind = "{kind}"',
+                f'kind = "{kind}"'
+                + (', members = [{ kind = "seasonal_naive" }]' if kind == "ensemble" else ""),
             ).replace("model = { params = { n_estimators = 20 } }", "")
         )
         model = make_model(forecaster_spec("f", load_settings(project)))

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from prevoir.domain.columns import FORECAST_COLUMNS
-from prevoir.domain.records import ExogenousSpec, FeatureSpec, ForecasterSpec
+from prevoir.domain.records import ExogenousSpec, FeatureSpec, ForecasterSpec, ModelSpec
 from prevoir.errors import DataValidationError
 from prevoir.features import build_design
 from prevoir.models import (
+    AutoForecaster,
+    EnsembleForecaster,
     Forecaster,
     LightGBMForecaster,
     NotFittedError,
@@ -18,7 +20,7 @@ from prevoir.models import (
     SeasonalNaive,
     XGBoostForecaster,
 )
-from prevoir.testing import make_series, make_spec
+from prevoir.testing import FAST_LIGHTGBM, FAST_XGBOOST, make_series, make_spec
 
 H = pd.Timedelta(hours=1)
 # case id -> (model class, scope); ML kinds run both as one global model and per series.
@@ -30,7 +32,17 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "xgboost-per_series": (XGBoostForecaster, "per_series"),
     "random_forest": (RandomForestForecaster, "global"),
     "random_forest-per_series": (RandomForestForecaster, "per_series"),
+    "ensemble": (EnsembleForecaster, "global"),
+    "auto": (AutoForecaster, "global"),
 }
+# fast members: a small LightGBM and a seasonal naive, median of the two; auto's own members
+# (hourly: LightGBM + XGBoost) with small parameters
+FAST_ENSEMBLE = ModelSpec(
+    kind="ensemble",
+    members=(ModelSpec(kind="lightgbm", params=FAST_LIGHTGBM), ModelSpec(kind="seasonal_naive")),
+    combine="median",
+)
+FAST_AUTO: dict[str, object] = {"lightgbm": FAST_LIGHTGBM, "xgboost": FAST_XGBOOST}
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -45,6 +57,10 @@ def history() -> pd.DataFrame:
 
 def _spec(kind: str, **overrides: object) -> ForecasterSpec:
     model_kind = kind.split("-")[0]
+    if model_kind == "ensemble":
+        overrides.setdefault("model", FAST_ENSEMBLE)
+    if model_kind == "auto":
+        overrides.setdefault("params", FAST_AUTO)
     return make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
 
 

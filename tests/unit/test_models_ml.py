@@ -22,6 +22,7 @@ from prevoir.models import (
 from prevoir.models.forest import FOREST_DEFAULTS
 from prevoir.models.xgb import xgboost_params
 from prevoir.testing import make_series, make_spec
+from tests.configs import DATASET_A_FORECASTER_F
 
 ML_KINDS = ["lightgbm", "xgboost", "random_forest"]
 
@@ -136,23 +137,14 @@ def test_a_lightgbm_artifact_from_before_scopes_still_loads(history: pd.DataFram
     pd.testing.assert_frame_equal(loaded.predict(history, origins), model.predict(history, origins))
 
 
-def test_kind_and_scope_round_trip_through_the_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in list(__import__("os").environ):
-        if name.startswith("PREVOIR_"):
-            monkeypatch.delenv(name)
+def test_kind_and_scope_round_trip_through_the_config(tmp_path: Path, no_prevoir_env: None) -> None:
     (tmp_path / "prevoir.toml").write_text(
         """
 [store]
 url = "sqlite:///x.db"
-[datasets.a]
-source = { kind = "csv", path = "data/*.csv" }
-values = ["y"]
-[forecasters.f]
-dataset = "a"
-target = "y"
-model = { kind = "xgboost", scope = "per_series", params = { n_estimators = 50 } }
+"""
+        + DATASET_A_FORECASTER_F
+        + """model = { kind = "xgboost", scope = "per_series", params = { n_estimators = 50 } }
 """
     )
     settings = load_settings(tmp_path)
@@ -165,12 +157,7 @@ model = { kind = "xgboost", scope = "per_series", params = { n_estimators = 50 }
     assert model.params["num_boost_round"] == 50
 
 
-def test_an_unknown_scope_in_the_config_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in list(__import__("os").environ):
-        if name.startswith("PREVOIR_"):
-            monkeypatch.delenv(name)
+def test_an_unknown_scope_in_the_config_is_refused(tmp_path: Path, no_prevoir_env: None) -> None:
     (tmp_path / "prevoir.toml").write_text(
         '[forecasters.f]\ndataset = "a"\ntarget = "y"\n'
         'model = { kind = "xgboost", scope = "each" }\n'

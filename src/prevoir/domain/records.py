@@ -23,8 +23,12 @@ ModelKind = Literal[
     "auto_theta",
     "mstl",
     "sf_seasonal_naive",
+    "ensemble",
+    "auto",
 ]
+EnsembleCombine = Literal["mean", "median"]
 ModelScope = Literal["global", "per_series"]
+RefitPolicy = Literal["never", "every", "always"]
 
 
 @dataclass(frozen=True)
@@ -111,21 +115,32 @@ class ModelSpec:
 
     ``scope`` applies to the ML kinds: one model over every series (``"global"``) or one
     model per series (``"per_series"``); other kinds forecast each series on its own anyway.
+    ``members`` and ``combine`` apply to ``kind="ensemble"``: the member models and whether
+    their forecasts are averaged or their median taken (see ``prevoir.models.ensemble``).
     """
 
     kind: ModelKind
     season_length: int = 24
     params: dict[str, object] = field(default_factory=dict)
     scope: ModelScope = "global"
+    members: tuple[ModelSpec, ...] = ()
+    combine: EnsembleCombine = "mean"
 
 
 @dataclass(frozen=True)
 class CatchupSpec:
-    """How far back and how densely catch-up forecasting issues origins."""
+    """How far back and how densely catch-up forecasting issues origins, and when it refits.
+
+    ``refit``: ``never`` forecasts every origin with the champion; ``every`` refits an
+    ephemeral model every ``refit_every`` origins (epoch-anchored windows, see
+    ``prevoir.pipeline.catchup``); ``always`` refits at every origin.
+    """
 
     stride: int = 1
     max_catchup: int = 168
     initial_origins: int = 24  # origins issued on the very first predict, newest last
+    refit: RefitPolicy = "never"
+    refit_every: int = 24  # origins per refit window when refit = "every"
 
 
 @dataclass(frozen=True)

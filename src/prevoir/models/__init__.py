@@ -2,6 +2,7 @@
 
 from prevoir.models.base import Forecaster, NotFittedError
 from prevoir.models.direct import DirectForecaster
+from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.factory import MODEL_KINDS, make_model
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
@@ -10,7 +11,9 @@ from prevoir.models.xgb import XGBoostForecaster
 
 __all__ = [
     "MODEL_KINDS",
+    "AutoForecaster",
     "DirectForecaster",
+    "EnsembleForecaster",
     "Forecaster",
     "LightGBMForecaster",
     "NotFittedError",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
+from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
 from prevoir.models.naive import SeasonalNaive
@@ -16,6 +17,8 @@ from prevoir.models.xgb import XGBoostForecaster
 __all__ = ["MODEL_KINDS", "make_model"]
 
 MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
+    "auto": AutoForecaster,
+    "ensemble": EnsembleForecaster,
     "lightgbm": LightGBMForecaster,
     "random_forest": RandomForestForecaster,
     "seasonal_naive": SeasonalNaive,

@@ -6,6 +6,24 @@ newest observation is always an origin), and at most the newest ``max_catchup``.
 never forecast before gets its newest ``initial_origins``. Planning from the store's two
 timestamps per series, rather than from forecasts in memory, is what makes a killed run
 resumable: running again plans exactly the origins that are still missing.
+
+``plan_blocks`` then splits the planned origins into the blocks the predict step forecasts
+and commits one after the other, and says which model each origin uses:
+
+- ``never``: one block; every origin uses the champion.
+- ``every``: time is cut into windows of ``refit_every * stride`` periods anchored at the
+  Unix epoch (window ``k`` starts at ``B_k = k * refit_every * stride * freq``), so with
+  ``stride = 1`` a window starts at every origin whose index since the epoch is a multiple
+  of ``refit_every``. Each window is a block. A series' origins in the window of its last
+  issued origin (or, never forecast, of its first planned origin) use the champion; in every
+  later window they use a model refitted on the data at or before ``B_k`` -- at or before
+  every origin of the window, so nothing leaks.
+- ``always``: each distinct origin time is a block with a model refitted on the data at or
+  before that origin.
+
+The windows, the model of each origin and the refit cut-offs depend only on the origin
+times and the stored last issued origins, never on where the previous run stopped: as long
+as each series' block is committed whole, a killed run resumes to the uninterrupted result.
 """
 
 from __future__ import annotations
@@ -20,7 +38,11 @@ from prevoir.domain.records import CatchupSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.grid import freq_to_ns, to_timestamps
 
-__all__ = ["plan_origins"]
+__all__ = ["BLOCK", "REFIT_AT", "plan_blocks", "plan_origins"]
+
+BLOCK = "block"  # blocks are forecast and committed in increasing order
+REFIT_AT = "refit_at"  # data cut-off of the origin's refitted model; NaT: the champion
+_NAT = np.iinfo(np.int64).min
 
 
 def plan_origins(
@@ -59,12 +81,57 @@ def plan_origins(
     return frame.sort_values([UNIQUE_ID, ORIGIN], ignore_index=True)
 
 
+def plan_blocks(
+    origins: pd.DataFrame,
+    last_issued: Mapping[str, pd.Timestamp],
+    *,
+    freq: str,
+    catchup: CatchupSpec,
+) -> pd.DataFrame:
+    """``origins`` (from ``plan_origins``) plus ``block`` and ``refit_at``, block order.
+
+    ``block`` is an integer key, increasing with time; ``refit_at`` is the newest data time
+    the origin's refitted model may see, or NaT when the origin uses the champion.
+    """
+    _check(catchup)
+    frame = origins[[UNIQUE_ID, ORIGIN]].reset_index(drop=True)
+    stamps = frame[ORIGIN]
+    if len(frame) and stamps.dt.tz is None:
+        raise DataValidationError("planned origins are naive timestamps; plan_origins gives UTC")
+    ns = stamps.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
+    if catchup.refit == "never":
+        block = np.zeros(len(frame), dtype=np.int64)
+        refit_at = np.full(len(frame), _NAT, dtype=np.int64)
+    elif catchup.refit == "always":
+        block = ns
+        refit_at = ns
+    else:
+        width = freq_to_ns(freq) * catchup.stride * catchup.refit_every
+        block = ns // width  # floor: epoch-anchored windows
+        first_window = pd.Series(block).groupby(frame[UNIQUE_ID].to_numpy()).transform("min")
+        # a series refits in every window after the one it starts in: that of its last
+        # issued origin, or (never forecast) of its first planned origin
+        issued = {
+            s: _ns(t, what=f"last issued origin of {s!r}") // width for s, t in last_issued.items()
+        }
+        base = frame[UNIQUE_ID].map(issued).fillna(first_window).to_numpy(np.int64)
+        refit_at = np.where(block > base, block * width, _NAT)
+    frame[BLOCK] = block
+    frame[REFIT_AT] = to_timestamps(refit_at)  # the int64 minimum is NaT
+    return frame.sort_values([BLOCK, UNIQUE_ID, ORIGIN], ignore_index=True)
+
+
 def _check(catchup: CatchupSpec) -> None:
     if catchup.stride < 1 or catchup.max_catchup < 1 or catchup.initial_origins < 0:
         raise ConfigError(
             "catchup needs stride >= 1, max_catchup >= 1 and initial_origins >= 0, got "
             f"stride={catchup.stride}, max_catchup={catchup.max_catchup}, "
             f"initial_origins={catchup.initial_origins}"
+        )
+    if catchup.refit not in ("never", "every", "always") or catchup.refit_every < 1:
+        raise ConfigError(
+            "catchup needs refit in never | every | always and refit_every >= 1, got "
+            f"refit={catchup.refit!r}, refit_every={catchup.refit_every}"
         )
 
 

@@ -1,7 +1,13 @@
-"""predict: catch-up forecasting from every new origin with the champion, batch by batch.
+"""predict: catch-up forecasting from every new origin, block by block.
 
-Each batch holds every new origin of a group of series and is committed on its own, so a
-killed run resumes where it stopped: origins are planned from the stored forecasts.
+The planned origins are split into blocks (``prevoir.pipeline.catchup.plan_blocks``): with
+refit ``never`` one block where every origin uses the champion; with ``every``/``always``
+one block per refit window (per origin for ``always``), in time order, whose origins use the
+champion or a model refitted on the data up to the window's cut-off. Refitted models are
+ephemeral: they are not stored as versions, and their forecasts keep the champion's
+``model_version``. Each block is written in batches of whole series, each committed on its
+own, so every series always has a committed prefix of whole blocks and a killed run
+resumes where it stopped: origins are planned from the stored forecasts.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import pandas as pd
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import MissingInputError
-from prevoir.models.base import Forecaster
-from prevoir.pipeline.catchup import plan_origins
+from prevoir.models.base import Exogenous, Forecaster
+from prevoir.models.factory import make_model
+from prevoir.pipeline.catchup import BLOCK, REFIT_AT, plan_blocks, plan_origins
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps.inputs import read_exogenous, read_history
 from prevoir.pipeline.steps.outcome import StepOutcome
@@ -27,9 +34,10 @@ def predict(ctx: RunContext) -> StepOutcome:
         champion = ctx.store.version_for(name, "champion")
         if champion is None:
             raise MissingInputError("predict", "train evaluate", f"a champion model of {name!r}")
+        last_issued = ctx.store.last_origins(name)
         origins = plan_origins(
             ctx.store.last_observation_times(spec.dataset, spec.target),
-            ctx.store.last_origins(name),
+            last_issued,
             freq=spec.freq,
             catchup=spec.catchup,
         )
@@ -38,34 +46,60 @@ def predict(ctx: RunContext) -> StepOutcome:
         if origins.empty:
             ctx.notes.append(f"{name}: forecasts are up to date")
             continue
+        plan = plan_blocks(origins, last_issued, freq=spec.freq, catchup=spec.catchup)
         model = ctx.store.load_model(champion.id)
         history = read_history(ctx, spec, step="predict")
         exog = read_exogenous(ctx, spec, step="predict")
-        rows_in += len(origins)
-        written += _predict_batches(ctx, spec, model, history, origins, exog, champion.id)
-        ctx.notes.append(f"{name}: {len(origins)} new origin(s) forecast")
+        rows_in += len(plan)
+        written += _predict_blocks(ctx, spec, model, history, plan, exog, champion.id)
+        refits = plan[REFIT_AT].nunique()
+        note = f"{name}: {len(plan)} new origin(s) forecast"
+        ctx.notes.append(note + (f", {refits} catch-up refit(s)" if refits else ""))
     return StepOutcome(rows_in=rows_in, rows_out=written)
 
 
-def _predict_batches(
+def _predict_blocks(
     ctx: RunContext,
     spec: ForecasterSpec,
-    model: Forecaster,
+    champion: Forecaster,
     history: pd.DataFrame,
-    origins: pd.DataFrame,
+    plan: pd.DataFrame,
     exog: dict[str, pd.DataFrame],
     version: int,
 ) -> int:
-    series = origins[UNIQUE_ID].unique()
-    task = ctx.progress.task(f"predict {spec.name}", total=len(series))
+    task = ctx.progress.task(f"predict {spec.name}", total=len(plan))
     written = 0
-    for start in range(0, len(series), SERIES_PER_BATCH):
-        batch = series[start : start + SERIES_PER_BATCH]
-        batch_origins = origins[origins[UNIQUE_ID].isin(batch)]
-        batch_history = history[
-            history[UNIQUE_ID].isin(batch) & (history[DS] <= batch_origins[ORIGIN].max())
-        ]
-        forecasts = model.predict(batch_history, batch_origins, exog)
-        written += ctx.store.write_forecasts(spec.name, forecasts, model_version=version)
-        task.advance(len(batch))
+    for _, block in plan.groupby(BLOCK, sort=True):
+        refitted = {
+            cutoff: _refit(spec, history, exog, cutoff)
+            for cutoff in block[REFIT_AT].dropna().unique()
+        }
+        series = block[UNIQUE_ID].unique()
+        for start in range(0, len(series), SERIES_PER_BATCH):
+            rows = block[block[UNIQUE_ID].isin(series[start : start + SERIES_PER_BATCH])]
+            parts = []
+            for cutoff, part in rows.groupby(REFIT_AT, dropna=False, sort=True):
+                model = champion if pd.isna(cutoff) else refitted[cutoff]
+                parts.append(_forecast(model, history, part[[UNIQUE_ID, ORIGIN]], exog))
+            forecasts = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            written += ctx.store.write_forecasts(spec.name, forecasts, model_version=version)
+            task.advance(len(rows))
     return written
+
+
+def _refit(
+    spec: ForecasterSpec, history: pd.DataFrame, exog: Exogenous, cutoff: pd.Timestamp
+) -> Forecaster:
+    """A fresh model fitted on the data at or before ``cutoff`` only (never stored)."""
+    past = {name: frame[frame[DS] <= cutoff] for name, frame in exog.items()}
+    return make_model(spec).fit(history[history[DS] <= cutoff], past)
+
+
+def _forecast(
+    model: Forecaster, history: pd.DataFrame, origins: pd.DataFrame, exog: Exogenous
+) -> pd.DataFrame:
+    batch_history = history[
+        history[UNIQUE_ID].isin(origins[UNIQUE_ID].unique())
+        & (history[DS] <= origins[ORIGIN].max())
+    ]
+    return model.predict(batch_history, origins, exog)

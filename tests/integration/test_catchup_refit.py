@@ -1,0 +1,128 @@
+"""Catch-up refits (SQLite and PostgreSQL): ``every`` forecasts with ephemeral refitted models
+after each refit point and with the champion before the first; ``always`` refits at every
+origin without looking past it; a killed ``every`` run resumes to the uninterrupted result."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from prevoir.config import Settings, load_settings
+from prevoir.storage import tables
+from prevoir.workflows import init_project, run_pipeline
+from prevoir.workflows.store import SqlStore
+from tests.integration.helpers import KEY
+from tests.integration.helpers import stored_forecasts as _forecasts
+
+TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
+EVERY = 8  # refit windows of 8 hours: 00:00, 08:00 and 16:00 UTC
+# one LightGBM thread: OpenMP threads spinning against other work on a busy 2-core machine
+# turn a fit of a fraction of a second into tens of seconds
+ONE_THREAD = {"n_jobs": 1}
+predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
+
+
+def _settings(project: Path, db_url: str, catchup: dict[str, Any], **extra: Any) -> Settings:
+    forecasters: dict[str, dict[str, Any]] = {
+        "close_1h": {"catchup": catchup, "model": {"params": ONE_THREAD}},
+        "close_naive": {"catchup": catchup},
+    }
+    for name, more in extra.items():
+        forecasters[name] |= more
+    overrides = {"store": {"url": db_url}, "forecasters": forecasters}
+    return load_settings(project, profile="dev", overrides=overrides)
+
+
+def _execute(db_url: str, statement: sa.Executable) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement)
+    finally:
+        engine.dispose()
+
+
+def _predict(settings: Settings, db_url: str) -> pd.DataFrame:
+    _execute(db_url, sa.delete(tables.forecasts))
+    assert run_pipeline(settings, steps=["predict"]).status == "succeeded"
+    return _forecasts(db_url)
+
+
+def _window(origins: pd.Series) -> pd.Series:
+    return origins.map(lambda t: t.value // (EVERY * pd.Timedelta(hours=1).value))
+
+
+def test_every_refits_after_refit_points_and_resumes_exactly(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "crypto"
+    init_project(project, example="crypto")
+    every = _settings(project, db_url, {"refit": "every", "refit_every": EVERY})
+    never = _settings(project, db_url, {"refit": "never"})
+    assert run_pipeline(every, steps=TRAIN).status == "succeeded"
+
+    with_refits = _predict(every, db_url)
+    champion_only = _predict(never, db_url)
+    assert len(with_refits) == len(champion_only) == 2 * 3 * 24 * 4
+    pd.testing.assert_frame_equal(with_refits[[*KEY, "ds"]], champion_only[[*KEY, "ds"]])
+    assert with_refits["model_version_id"].equals(champion_only["model_version_id"])
+
+    window = _window(with_refits["origin"])
+    refitted = window > window.groupby(with_refits["unique_id"]).transform("min")
+    lgbm = with_refits["forecaster"] == "close_1h"
+    same = with_refits["yhat"] == champion_only["yhat"]
+    assert (lgbm & refitted).any() and (lgbm & ~refitted).any()
+    assert same[lgbm & ~refitted].all()  # before the first refit point: the champion
+    differs = (~same[lgbm & refitted]).groupby(with_refits["origin"]).any()
+    assert differs.all()  # after it: a model refitted on less data, at every origin
+    assert same[~lgbm].all()  # seasonal naive learns nothing, refit or not
+
+    # killed in the middle of the second refit window (one series per batch), then resumed
+    monkeypatch.setattr(predict_step, "SERIES_PER_BATCH", 1)
+    real_write = SqlStore.write_forecasts
+    calls = {"n": 0}
+
+    def crash(self: SqlStore, *args: object, **kwargs: object) -> int:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt("killed between two batches")
+        return real_write(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    _execute(db_url, sa.delete(tables.forecasts))
+    monkeypatch.setattr(SqlStore, "write_forecasts", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(every, steps=["predict"])
+    partial = _forecasts(db_url)
+    assert 0 < len(partial) < len(with_refits) / 2
+    monkeypatch.setattr(SqlStore, "write_forecasts", real_write)
+    assert run_pipeline(every, steps=["predict"]).status == "succeeded"
+    pd.testing.assert_frame_equal(_forecasts(db_url), with_refits)
+
+
+def test_always_refits_without_looking_past_the_origin(tmp_path: Path, db_url: str) -> None:
+    project = tmp_path / "crypto"
+    init_project(project, example="crypto")
+    params = {"n_estimators": 5, "num_leaves": 4} | ONE_THREAD
+    tiny = {"model": {"params": params}, "train_window": 240}
+    always = _settings(project, db_url, {"refit": "always", "initial_origins": 3}, close_1h=tiny)
+    assert run_pipeline(always, steps=TRAIN).status == "succeeded"
+    before = _predict(always, db_url)
+    first = before["origin"].min()
+    _execute(
+        db_url,
+        sa.update(tables.observations)
+        .where(tables.observations.c.ds > first.to_pydatetime())
+        .values(value=tables.observations.c.value * 1.5),
+    )
+    after = _predict(always, db_url)
+    at_first = before["origin"] == first
+    pd.testing.assert_frame_equal(before[at_first], after[at_first])  # nothing leaked
+    assert not before.loc[~at_first, "yhat"].equals(after.loc[~at_first, "yhat"])
+    champion = _predict(_settings(project, db_url, {"initial_origins": 3}, close_1h=tiny), db_url)
+    lgbm = after["forecaster"] == "close_1h"
+    assert (after.loc[lgbm, "yhat"] != champion.loc[lgbm, "yhat"]).any()  # it did refit
