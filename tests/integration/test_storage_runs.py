@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +11,6 @@ from prevoir.domain.records import StepRecord
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage.artifacts import latest_artifact, list_artifacts, record_artifact
 from prevoir.storage.model_versions import (
-    add_model_version,
     get_alias,
     get_model_version,
     list_model_versions,
@@ -19,26 +18,7 @@ from prevoir.storage.model_versions import (
     set_model_metrics,
 )
 from prevoir.storage.runs import finish_run, get_run, list_runs, record_step, start_run
-
-START = datetime(2024, 5, 1, 12, tzinfo=UTC)
-SHA = "ab" * 32
-
-
-def _version(conn: sa.Connection, forecaster: str = "f1", **extra: object) -> int:
-    fields: dict[str, object] = {
-        "forecaster": forecaster,
-        "profile": "prod",
-        "kind": "lightgbm",
-        "params": {"num_leaves": 31},
-        "features": ["lag_1", "hour"],
-        "train_start": START,
-        "train_end": datetime(2024, 6, 1, tzinfo=UTC),
-        "data_fingerprint": "fp1",
-        "artifact_path": f"models/{forecaster}.bin",
-        "sha256": SHA,
-        **extra,
-    }
-    return add_model_version(conn, **fields)  # type: ignore[arg-type]
+from tests.integration.helpers import SHA, START, add_version
 
 
 def test_runs_and_steps_round_trip(engine: sa.Engine) -> None:
@@ -95,9 +75,9 @@ def test_run_errors_name_the_run(engine: sa.Engine) -> None:
 def test_model_versions_and_aliases(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         run_id = start_run(conn, profile="prod", steps=["train"], trigger="api", config_hash=None)
-        v1 = _version(conn, run_id=run_id)
-        v2 = _version(conn, metrics={"mae": 1.5})
-        other = _version(conn, forecaster="f2")
+        v1 = add_version(conn, run_id=run_id)
+        v2 = add_version(conn, metrics={"mae": 1.5})
+        other = add_version(conn, forecaster="f2")
         assert get_alias(conn, "f1", "prod", "champion") is None
         set_alias(conn, "f1", "prod", "champion", v1)
         set_alias(conn, "f1", "prod", "champion", v2)

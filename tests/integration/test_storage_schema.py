@@ -7,25 +7,31 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc as sa_exc
 
 from prevoir.errors import DataValidationError, StoreError
 from prevoir.storage.engine import (
+    _alembic_config,
     create_store_engine,
     is_at_head,
     require_head,
     schema_revision,
     upgrade_schema,
 )
-from prevoir.storage.tables import metadata, runs
+from prevoir.storage.model_versions import list_alias_history
+from prevoir.storage.tables import aliases, metadata, runs
+from tests.integration.helpers import START, add_version
 
 EXPECTED_TABLES = {
+    "alias_history",
     "aliases",
     "alembic_version",
     "artifacts",
     "forecasts",
+    "locks",
     "model_versions",
     "observations",
     "run_steps",
@@ -52,6 +58,25 @@ def test_upgrade_reaches_head_and_matches_tables(db_url: str) -> None:
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
+
+
+def test_0002_seeds_the_alias_history_from_existing_aliases(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0001")
+            add_version(conn, "f")  # tables unchanged since 0001
+            conn.execute(
+                sa.insert(aliases).values(
+                    forecaster="f", profile="prod", alias="champion", version_id=1, updated_at=START
+                )
+            )
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            history = list_alias_history(conn, "f", "prod", "champion")
+    finally:
+        engine.dispose()
+    assert [(h["version_id"], h["action"]) for h in history] == [(1, "set")]
 
 
 def test_check_constraints_guard_run_status(engine: sa.Engine) -> None:

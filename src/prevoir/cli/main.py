@@ -13,15 +13,27 @@ from rich.console import Console
 
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
 from prevoir.cli.progress import RichProgress
-from prevoir.cli.render import print_frame, runs_table, step_table
+from prevoir.cli.render import (
+    print_frame,
+    runs_table,
+    step_table,
+    version_text,
+    versions_frame,
+)
 from prevoir.config import Settings, find_project_dir, load_settings
 from prevoir.errors import PrevoirError
 from prevoir.pipeline.runner import STEP_ORDER
 from prevoir.workflows import (
     EXAMPLES,
+    compare_versions,
     init_project,
+    list_versions,
+    promote_version,
+    prune_versions,
     recent_runs,
+    rollback_champion,
     run_pipeline,
+    show_version,
     stored_forecasts,
     upgrade_store,
 )
@@ -36,7 +48,11 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the project configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+models_app = typer.Typer(
+    help="Model versions and their aliases (champion, challenger).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True)
@@ -54,6 +70,17 @@ ProfileOpt = Annotated[
     str | None,
     typer.Option("--profile", "-p", help="Profile from [profiles.<name>] to apply."),
 ]
+
+FormatOpt = Annotated[
+    str, typer.Option("--format", help="table, csv or json.", case_sensitive=False)
+]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "csv", "json"):
+        err.print(f"[bold red]error:[/] --format must be table, csv or json, not {fmt!r}")
+        raise typer.Exit(2)
+
 
 T = TypeVar("T")
 
@@ -137,15 +164,11 @@ def forecasts(
     profile: ProfileOpt = None,
     forecaster: Annotated[str | None, typer.Option(help="Only this forecaster.")] = None,
     series: Annotated[str | None, typer.Option(help="Only this series id.")] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="table, csv or json.", case_sensitive=False)
-    ] = "table",
+    fmt: FormatOpt = "table",
     limit: Annotated[int | None, typer.Option(help="At most this many rows.", min=1)] = None,
 ) -> None:
     """Print stored forecasts (newest origin first)."""
-    if fmt not in ("table", "csv", "json"):
-        err.print(f"[bold red]error:[/] --format must be table, csv or json, not {fmt!r}")
-        raise typer.Exit(2)
+    _check_format(fmt)
     settings = _guard(lambda: _settings(project, profile))
     frame = _guard(
         lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
@@ -171,6 +194,99 @@ def db_upgrade(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     settings = _guard(lambda: _settings(project, profile))
     before, after = _guard(lambda: upgrade_store(settings))
     out.print(f"store schema: {before or 'empty'} → {after}")
+
+
+@models_app.command("list")
+def models_list(
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+    forecaster: Annotated[str | None, typer.Option(help="Only this forecaster.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """List model versions, oldest first, with their backtest MAE and aliases."""
+    _check_format(fmt)
+    settings = _guard(lambda: _settings(project, profile))
+    versions = _guard(lambda: list_versions(settings, forecaster=forecaster))
+    frame = versions_frame(versions, profile=settings.profile)
+    print_frame(frame, fmt=fmt, console=out, title=f"{len(frame)} model versions")
+
+
+@models_app.command("show")
+def models_show(
+    version: Annotated[int, typer.Argument(help="Version id.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Everything recorded about one version: window, fingerprint, metrics, run, aliases."""
+    settings = _guard(lambda: _settings(project, profile))
+    out.print(
+        version_text(_guard(lambda: show_version(settings, version))),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@models_app.command("compare")
+def models_compare(
+    first: Annotated[int, typer.Argument(help="Version id.")],
+    second: Annotated[int, typer.Argument(help="Version id.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Backtest metrics of two versions side by side."""
+    _check_format(fmt)
+    settings = _guard(lambda: _settings(project, profile))
+    frame = _guard(lambda: compare_versions(settings, first, second))
+    print_frame(frame, fmt=fmt, console=out, title=f"version {first} vs {second}")
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[int, typer.Argument(help="Version id.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+    reason: Annotated[str, typer.Option(help="Why, for the alias history.")] = "manual",
+) -> None:
+    """Make VERSION the champion of its forecaster in this profile (skips the gates)."""
+    settings = _guard(lambda: _settings(project, profile))
+    move = _guard(lambda: promote_version(settings, version, reason=reason))
+    out.print(
+        f"{move.forecaster} ({settings.profile}): champion {move.old or 'none'} → {move.new}",
+        highlight=False,
+    )
+
+
+@models_app.command("rollback")
+def models_rollback(
+    forecaster: Annotated[str, typer.Option(help="Forecaster whose champion to restore.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Give the forecaster its previous champion back."""
+    settings = _guard(lambda: _settings(project, profile))
+    move = _guard(lambda: rollback_champion(settings, forecaster))
+    out.print(
+        f"{move.forecaster} ({settings.profile}): champion {move.old} → {move.new} (rolled back)",
+        highlight=False,
+    )
+
+
+@models_app.command("prune")
+def models_prune(
+    keep: Annotated[int, typer.Option(help="Newest versions to keep per forecaster.", min=0)],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+    forecaster: Annotated[str | None, typer.Option(help="Only this forecaster.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
+) -> None:
+    """Delete old versions; never one an alias or a stored forecast refers to."""
+    settings = _guard(lambda: _settings(project, profile))
+    gone = _guard(
+        lambda: prune_versions(settings, keep=keep, forecaster=forecaster, dry_run=dry_run)
+    )
+    verb = "would delete" if dry_run else "deleted"
+    out.print(f"{verb} {len(gone)} versions: {', '.join(map(str, gone)) or '-'}")
 
 
 def _drop_none(value: Any) -> Any:

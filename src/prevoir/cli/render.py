@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -72,8 +73,13 @@ def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) 
         return
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for column in frame.columns:
-        numeric = frame[column].dtype.kind in "if"
-        table.add_column(str(column), justify="right" if numeric else "left", no_wrap=True)
+        numeric = frame[column].dtype.kind in "ifM"  # numbers and times never wrap
+        table.add_column(
+            str(column),
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            overflow="ellipsis" if numeric else "fold",
+        )
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     console.print(table)
@@ -83,5 +89,65 @@ def _cell(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.4g}"
+        return "" if pd.isna(value) else f"{value:.6g}"
     return str(value)
+
+
+def versions_frame(versions: Sequence[dict[str, Any]], *, profile: str) -> pd.DataFrame:
+    """One row per version (fits 80 columns); ``profile``'s aliases bare, others profile:alias.
+
+    ``prevoir models show`` has the rest (run, window start, fingerprint, every metric).
+    """
+    rows = []
+    for v in versions:
+        aliases = [a.split(":", 1)[1] if a.startswith(f"{profile}:") else a for a in v["aliases"]]
+        metrics = v["metrics"] or {}
+        rows.append(
+            {
+                "version": v["id"],
+                "forecaster": v["forecaster"],
+                "kind": v["kind"],
+                "trained to": pd.Timestamp(v["train_end"]),
+                "mae": metrics.get("mae"),
+                "aliases": ", ".join(aliases),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def version_text(version: dict[str, Any]) -> str:
+    """A version's metadata as aligned ``field  value`` lines, JSON fields inline."""
+    lines = []
+    for field in (
+        "id",
+        "forecaster",
+        "profile",
+        "kind",
+        "aliases",
+        "created_at",
+        "train_start",
+        "train_end",
+        "data_fingerprint",
+        "sha256",
+        "artifact_path",
+        "run",
+    ):
+        lines.append(f"{field:<17}{_plain(version.get(field))}")
+    for group in ("params", "metrics", "library_versions"):
+        lines.append(f"{group}:")
+        for key, value in sorted((version.get(group) or {}).items()):
+            lines.append(f"  {key:<15}{_plain(value)}")
+    lines.append(f"features         {', '.join(map(str, version.get('features') or []))}")
+    return "\n".join(lines)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, pd.Timestamp | datetime):
+        return pd.Timestamp(value).isoformat()
+    return "" if value is None else str(value)

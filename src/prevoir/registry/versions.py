@@ -11,9 +11,8 @@ from sqlalchemy import Connection
 
 from prevoir.models.base import Forecaster
 from prevoir.registry.artifacts import read_verified, write_artifact
+from prevoir.registry.lifecycle import CHALLENGER
 from prevoir.storage.model_versions import add_model_version, get_model_version, set_alias
-
-CHALLENGER = "challenger"
 
 
 def save_version(
@@ -31,7 +30,14 @@ def save_version(
         sha256=digest,
         created_at=datetime.now(UTC),
     )
-    set_alias(conn, model.spec.name, str(fields["profile"]), CHALLENGER, version)
+    set_alias(
+        conn,
+        model.spec.name,
+        str(fields["profile"]),
+        CHALLENGER,
+        version,
+        reason=f"trained in run {fields.get('run_id')}",
+    )
     return version
 
 

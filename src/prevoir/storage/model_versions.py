@@ -12,23 +12,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage._bulk import dialect_insert
 from prevoir.storage._errors import translate_errors
-from prevoir.storage.tables import aliases, model_versions
+from prevoir.storage.tables import alias_history, aliases, forecasts, model_versions
 
 __all__ = [
+    "AliasAction",
     "add_model_version",
+    "delete_model_versions",
     "get_alias",
     "get_model_version",
+    "list_alias_history",
     "list_model_versions",
+    "referenced_versions",
     "set_alias",
     "set_model_metrics",
 ]
+
+AliasAction = Literal["set", "promote", "rollback"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +117,20 @@ def get_model_version(conn: sa.Connection, version_id: int) -> dict[str, Any]:
 
 
 def set_alias(
-    conn: sa.Connection, forecaster: str, profile: str, alias: str, version_id: int
-) -> None:
-    """Point ``alias`` of (forecaster, profile) at ``version_id``, replacing any old target.
+    conn: sa.Connection,
+    forecaster: str,
+    profile: str,
+    alias: str,
+    version_id: int,
+    *,
+    action: AliasAction = "set",
+    reason: str = "",
+) -> int | None:
+    """Point ``alias`` of (forecaster, profile) at ``version_id``; the version it left.
 
-    The version must exist and belong to ``forecaster`` (``NotFoundError``/``ConflictError``).
+    The move is recorded in ``alias_history`` with ``action`` and ``reason`` (what rollback
+    and the audit trail read). The version must exist and belong to ``forecaster``
+    (``NotFoundError``/``ConflictError``).
     """
     version = get_model_version(conn, version_id)
     if version["forecaster"] != forecaster:
@@ -123,6 +138,7 @@ def set_alias(
             f"model version {version_id} belongs to forecaster {version['forecaster']!r}, "
             f"not {forecaster!r}; pick a version of {forecaster!r} for alias {alias!r}"
         )
+    previous = get_alias(conn, forecaster, profile, alias)
     now = datetime.now(UTC)
     stmt = dialect_insert(conn, aliases).values(
         forecaster=forecaster, profile=profile, alias=alias, version_id=version_id, updated_at=now
@@ -131,9 +147,79 @@ def set_alias(
         index_elements=[aliases.c.forecaster, aliases.c.profile, aliases.c.alias],
         set_={"version_id": version_id, "updated_at": now},
     )
+    event = {
+        "forecaster": forecaster,
+        "profile": profile,
+        "alias": alias,
+        "version_id": version_id,
+        "previous_version_id": previous,
+        "action": action,
+        "reason": reason[:500],
+        "changed_at": now,
+    }
     with translate_errors(f"setting alias {alias!r} of {forecaster!r} ({profile})"):
         conn.execute(stmt)
+        conn.execute(sa.insert(alias_history).values(event))
     logger.info("forecaster %s (%s): %s -> version %s", forecaster, profile, alias, version_id)
+    return previous
+
+
+def list_alias_history(
+    conn: sa.Connection, forecaster: str, profile: str, alias: str
+) -> list[dict[str, Any]]:
+    """Every move of one alias, oldest first."""
+    stmt = (
+        sa.select(alias_history)
+        .where(
+            alias_history.c.forecaster == forecaster,
+            alias_history.c.profile == profile,
+            alias_history.c.alias == alias,
+        )
+        .order_by(alias_history.c.id)
+    )
+    with translate_errors(f"reading the history of alias {alias!r} of {forecaster!r}"):
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def referenced_versions(conn: sa.Connection, version_ids: Sequence[int]) -> set[int]:
+    """Those of ``version_ids`` that an alias (any profile) or a stored forecast points at."""
+    if not version_ids:
+        return set()
+    ids = list(version_ids)
+    by_alias = sa.select(aliases.c.version_id).where(aliases.c.version_id.in_(ids))
+    by_forecast = (
+        sa.select(forecasts.c.model_version_id)
+        .where(forecasts.c.model_version_id.in_(ids))
+        .distinct()
+    )
+    with translate_errors("finding referenced model versions"):
+        found = {int(v) for v in conn.execute(by_alias).scalars()}
+        found |= {int(v) for v in conn.execute(by_forecast).scalars()}
+    return found
+
+
+def delete_model_versions(conn: sa.Connection, version_ids: Sequence[int]) -> list[str]:
+    """Delete versions no alias or forecast refers to; their artifact paths (to remove).
+
+    Refuses (``ConflictError``) when any of them is still referenced: the caller filters
+    with ``referenced_versions`` first, and this check keeps that promise inside the
+    transaction.
+    """
+    ids = list(version_ids)
+    if not ids:
+        return []
+    still = referenced_versions(conn, ids)
+    if still:
+        raise ConflictError(
+            f"model versions {sorted(still)} are referenced by an alias or by forecasts; "
+            "they are never pruned"
+        )
+    paths = sa.select(model_versions.c.artifact_path).where(model_versions.c.id.in_(ids))
+    with translate_errors(f"deleting model versions {ids}"):
+        removed = [str(p) for p in conn.execute(paths).scalars()]
+        conn.execute(sa.delete(alias_history).where(alias_history.c.version_id.in_(ids)))
+        conn.execute(sa.delete(model_versions).where(model_versions.c.id.in_(ids)))
+    return removed
 
 
 def get_alias(conn: sa.Connection, forecaster: str, profile: str, alias: str) -> int | None:

@@ -29,9 +29,11 @@ __all__ = [
     "RUN_STATUSES",
     "RUN_TRIGGERS",
     "STEP_STATUSES",
+    "alias_history",
     "aliases",
     "artifacts",
     "forecasts",
+    "locks",
     "metadata",
     "model_versions",
     "observations",
@@ -144,6 +146,34 @@ aliases = sa.Table(
     sa.Column("alias", sa.String(100), primary_key=True),
     sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Every move of an alias, newest last: what ``rollback`` walks back through, and the audit
+# trail of who promoted what and why.
+alias_history = sa.Table(
+    "alias_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("forecaster", sa.String(200), nullable=False),
+    sa.Column("profile", sa.String(100), nullable=False),
+    sa.Column("alias", sa.String(100), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("previous_version_id", sa.Integer, nullable=True),
+    sa.Column("action", sa.String(20), nullable=False),  # set | promote | rollback
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("changed_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "forecaster", "profile", "alias"),
+)
+
+# Leases: a named lock held by one owner until it is released or ``expires_at`` passes (so a
+# crashed holder cannot block the others for ever). Train runs and scheduler firings use it.
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(300), primary_key=True),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("acquired_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 forecasts = sa.Table(

@@ -1,5 +1,13 @@
 """The composition root: what the CLI, the API and the scheduler call."""
 
+from prevoir.workflows.models import (
+    compare_versions,
+    list_versions,
+    promote_version,
+    prune_versions,
+    rollback_champion,
+    show_version,
+)
 from prevoir.workflows.project import EXAMPLES, init_project
 from prevoir.workflows.queries import recent_runs, stored_forecasts, stored_series, upgrade_store
 from prevoir.workflows.runs import RunSummary, open_store, run_pipeline
@@ -7,10 +15,16 @@ from prevoir.workflows.runs import RunSummary, open_store, run_pipeline
 __all__ = [
     "EXAMPLES",
     "RunSummary",
+    "compare_versions",
     "init_project",
+    "list_versions",
     "open_store",
+    "promote_version",
+    "prune_versions",
     "recent_runs",
+    "rollback_champion",
     "run_pipeline",
+    "show_version",
     "stored_forecasts",
     "stored_series",
     "upgrade_store",

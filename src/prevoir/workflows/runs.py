@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,16 +16,22 @@ from sqlalchemy import Engine
 
 from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
 from prevoir.domain.records import StepRecord
-from prevoir.errors import ConfigError, StepFailedError
+from prevoir.errors import ConfigError, ConflictError, StepFailedError
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext, SilentProgress
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.pipeline.sources import read_files
 from prevoir.storage.engine import create_store_engine, upgrade_schema
+from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.runs import finish_run, record_step, start_run
 from prevoir.storage.sql_source import read_sql_source
 from prevoir.workflows.store import SqlStore
 
 logger = logging.getLogger(__name__)
+
+# Steps that create versions or move aliases: a run with any of them holds the training lease
+# of each of its forecasters, so two trainings of one forecaster never race to promote.
+TRAINING_STEPS = frozenset({"train", "evaluate"})
+LEASE_TTL = timedelta(hours=2)  # a crashed holder blocks others at most this long
 
 
 @dataclass
@@ -80,18 +90,62 @@ def run_pipeline(
             artifacts_dir=settings.artifacts_path(),
             progress=progress or SilentProgress(),
         )
-        return _execute(engine, ctx, names)
+        locks = [f"train:{settings.profile}:{f}" for f in forecasters]
+        if not TRAINING_STEPS & set(names):
+            locks = []
+        with _leases(engine, run_id, locks) as renew:
+            return _execute(engine, ctx, names, after_step=renew)
     finally:
         engine.dispose()
 
 
-def _execute(engine: Engine, ctx: RunContext, names: tuple[str, ...]) -> RunSummary:
+@contextmanager
+def _leases(engine: Engine, run_id: int, names: list[str]) -> Iterator[Callable[[], None]]:
+    """Hold every lease in ``names`` for the block, or fail the run with ``ConflictError``.
+
+    Yields a function that extends the held leases (called after every step).
+    """
+    owner = f"run {run_id} on {socket.gethostname()} pid {os.getpid()}"
+    held: list[str] = []
+    try:
+        for name in names:
+            with engine.begin() as conn:
+                lease = acquire_lock(conn, name, owner, ttl=LEASE_TTL)
+            if lease.owner != owner:
+                message = (
+                    f"{name.split(':', 2)[2]!r} ({name.split(':', 2)[1]}) is being trained by "
+                    f"{lease.owner} since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC; wait for "
+                    f"it to finish (its lease lapses at {lease.expires_at:%H:%M:%S} UTC if it "
+                    "died) and run again"
+                )
+                with engine.begin() as conn:
+                    finish_run(conn, run_id, status="failed", error=message)
+                raise ConflictError(message)
+            held.append(name)
+
+        def renew() -> None:
+            with engine.begin() as conn:
+                for name in held:
+                    if not renew_lock(conn, name, owner, ttl=LEASE_TTL):
+                        logger.warning("lease %s lapsed and was taken by another run", name)
+
+        yield renew
+    finally:
+        for name in held:
+            with engine.begin() as conn:
+                release_lock(conn, name, owner)
+
+
+def _execute(
+    engine: Engine, ctx: RunContext, names: tuple[str, ...], *, after_step: Callable[[], None]
+) -> RunSummary:
     summary = RunSummary(run_id=ctx.run_id, status="running", notes=ctx.notes)
 
     def on_record(record: StepRecord) -> None:
         summary.steps.append(record)
         with engine.begin() as conn:
             record_step(conn, ctx.run_id, record)
+        after_step()
 
     try:
         run_steps(ctx, names, on_record=on_record)

@@ -1,0 +1,51 @@
+"""``prevoir models`` through the real CLI on SQLite and PostgreSQL: list, show, compare,
+promote, rollback, prune, and the errors a user meets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import Cli
+
+TRAIN = ["--steps", "extract", "transform", "load", "features", "train", "evaluate"]
+
+
+def _versions(cli: Cli) -> list[dict[str, object]]:
+    return json.loads(cli("models", "list", "--profile", "dev", "--format", "json").stdout)
+
+
+def test_models_commands(tmp_path: Path, store_url: str) -> None:
+    project = tmp_path / "crypto"
+    Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
+    cli = Cli(project, store_url)
+    cli("run", "--profile", "dev", *TRAIN)
+    cli("run", "--profile", "dev", "--steps", "train")  # a second, unevaluated challenger
+    versions = _versions(cli)
+    lgbm = [v for v in versions if v["forecaster"] == "close_1h"]
+    first, second = (int(v["version"]) for v in lgbm)  # type: ignore[call-overload]
+    assert lgbm[0]["aliases"] == "champion" and lgbm[1]["aliases"] == "challenger"
+
+    shown = cli("models", "show", str(first), "--profile", "dev").stdout
+    for field in ("data_fingerprint", "sha256", "config_hash", "train_start", "mae", "lightgbm"):
+        assert field in shown
+    compared = cli("models", "compare", str(first), str(second), "--format", "csv").stdout
+    assert compared.splitlines()[0] == f"metric,v{first},v{second},difference"
+    assert any(line.startswith("mae,") for line in compared.splitlines())
+
+    promoted = cli("models", "promote", str(second), "--profile", "dev", "--reason", "test")
+    assert f"champion {first} → {second}" in promoted.stdout
+    rolled = cli("models", "rollback", "--forecaster", "close_1h", "--profile", "dev")
+    assert f"champion {second} → {first}" in rolled.stdout
+    again = cli("models", "rollback", "--forecaster", "close_1h", "--profile", "dev", check=False)
+    assert again.returncode == 5 and "no earlier champion" in again.stderr
+
+    # the second version has no alias left for close_1h except challenger: prune keeps it
+    # (aliased); nothing of close_1h goes, the first is champion and has forecasts
+    pruned = cli("models", "prune", "--keep", "0", "--dry-run")
+    assert "would delete 0 versions" in pruned.stdout
+
+    missing = cli("models", "show", "999", check=False)
+    assert missing.returncode == 4 and "model version 999 does not exist" in missing.stderr
+    unknown = cli("models", "rollback", "--forecaster", "nope", check=False)
+    assert unknown.returncode == 4 and "close_1h" in unknown.stderr
