@@ -210,6 +210,9 @@ class Settings(BaseSettings):
     profile: str = "default"
     store: StoreSettings = StoreSettings()
     artifacts_dir: str = "artifacts"
+    # where model versions' bytes go: a folder (relative to the project) or any fsspec URL
+    # (s3://bucket/prefix, gs://…, file:///…); default: <artifacts_dir>/models
+    model_store: str | None = None
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
 
@@ -226,6 +229,14 @@ class Settings(BaseSettings):
     def artifacts_path(self) -> Path:
         """Folder where steps write feature tables, plots and model artifacts."""
         return (self.project_dir / self.artifacts_dir).resolve()
+
+    def model_store_location(self) -> str:
+        """Model artifact root: an fsspec URL as given, or an absolute local folder."""
+        if self.model_store is None:
+            return str(self.artifacts_path() / "models")
+        if "://" in self.model_store:
+            return self.model_store.rstrip("/")
+        return str((self.project_dir / self.model_store).resolve())
 
     def config_hash(self) -> str:
         """sha256 of the effective config, recorded with runs so results trace to it."""

@@ -9,11 +9,11 @@ that were pruned since are skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Connection
 
 from prevoir.errors import ConflictError, NotFoundError
+from prevoir.registry.artifacts import remove_artifact
 from prevoir.storage.model_versions import (
     delete_model_versions,
     get_alias,
@@ -108,5 +108,5 @@ def prune(
         str(r["artifact_path"]) for r in list_model_versions(conn) if r["id"] not in doomed
     }
     for path in paths - still_used:
-        Path(path).unlink(missing_ok=True)
+        remove_artifact(path)
     return doomed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,11 +15,15 @@ from prevoir.storage.model_versions import add_model_version, get_model_version,
 
 
 def save_version(
-    conn: Connection, model: Forecaster, *, metadata: Mapping[str, Any], artifacts_dir: Path
+    conn: Connection, model: Forecaster, *, metadata: Mapping[str, Any], model_store: str
 ) -> int:
-    """Store ``model`` as a new version and point ``challenger`` at it; the version id."""
+    """Store ``model`` as a new version and point ``challenger`` at it; the version id.
+
+    ``model_store`` is a local folder or an fsspec URL; the bytes go to
+    ``<model_store>/<forecaster>/<sha256>.pkl``.
+    """
     path, digest = write_artifact(
-        model.to_bytes(), artifacts_dir / "models" / model.spec.name, suffix=".pkl"
+        model.to_bytes(), f"{model_store.rstrip('/')}/{model.spec.name}", suffix=".pkl"
     )
     fields = {"metrics": {}, **metadata}
     version = add_model_version(
@@ -44,5 +47,5 @@ def save_version(
 def load_version(conn: Connection, version: int) -> Forecaster:
     """The model of ``version``, after its sha256 has been checked."""
     row = get_model_version(conn, version)
-    data = read_verified(Path(row["artifact_path"]), row["sha256"])
+    data = read_verified(row["artifact_path"], row["sha256"])
     return Forecaster.from_bytes(data)

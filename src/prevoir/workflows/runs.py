@@ -79,7 +79,10 @@ def run_pipeline(
                 config_hash=settings.config_hash(),
             )
         store = SqlStore(
-            engine, run_id=run_id, profile=settings.profile, artifacts_dir=settings.artifacts_path()
+            engine,
+            run_id=run_id,
+            profile=settings.profile,
+            model_store=settings.model_store_location(),
         )
         ctx = RunContext(
             run_id=run_id,

@@ -36,11 +36,11 @@ from prevoir.storage.observations import (
 class SqlStore:
     """The store as one run of one profile sees it."""
 
-    def __init__(self, engine: Engine, *, run_id: int, profile: str, artifacts_dir: Path) -> None:
+    def __init__(self, engine: Engine, *, run_id: int, profile: str, model_store: str) -> None:
         self.engine = engine
         self.run_id = run_id
         self.profile = profile
-        self.artifacts_dir = artifacts_dir
+        self.model_store = model_store
 
     def load_observations(self, frames: Mapping[str, tuple[pd.DataFrame, tuple[str, ...]]]) -> int:
         """Upsert every dataset in one transaction."""
@@ -110,7 +110,7 @@ class SqlStore:
     def save_model(self, model: Forecaster, *, metadata: Mapping[str, Any]) -> int:
         """A new version, aliased ``challenger``."""
         with self.engine.begin() as conn:
-            return save_version(conn, model, metadata=metadata, artifacts_dir=self.artifacts_dir)
+            return save_version(conn, model, metadata=metadata, model_store=self.model_store)
 
     def load_model(self, version: int) -> Forecaster:
         """A verified model version."""
