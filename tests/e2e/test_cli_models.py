@@ -1,5 +1,6 @@
-"""``prevoir models`` through the real CLI on SQLite and PostgreSQL: list, show, compare,
-promote, rollback, prune, and the errors a user meets."""
+"""``prevoir models`` and ``prevoir trace`` through the real CLI on SQLite and PostgreSQL:
+list, show, compare, promote, rollback, prune, tracing a forecast, and the errors a user
+meets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import Cli
 
-TRAIN = ["--steps", "extract", "transform", "load", "features", "train", "evaluate"]
+ALL = ["--steps", "extract", "transform", "load", "features", "train", "evaluate", "predict"]
 
 
 def _versions(cli: Cli) -> list[dict[str, object]]:
@@ -19,7 +20,7 @@ def test_models_commands(tmp_path: Path, store_url: str) -> None:
     project = tmp_path / "crypto"
     Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
     cli = Cli(project, store_url)
-    cli("run", "--profile", "dev", *TRAIN)
+    cli("run", "--profile", "dev", *ALL)
     cli("run", "--profile", "dev", "--steps", "train")  # a second, unevaluated challenger
     versions = _versions(cli)
     lgbm = [v for v in versions if v["forecaster"] == "close_1h"]
@@ -44,6 +45,24 @@ def test_models_commands(tmp_path: Path, store_url: str) -> None:
     # (aliased); nothing of close_1h goes, the first is champion and has forecasts
     pruned = cli("models", "prune", "--keep", "0", "--dry-run")
     assert "would delete 0 versions" in pruned.stdout
+
+    listed = cli("forecasts", "--profile", "dev", "--forecaster", "close_1h", "--format", "json")
+    newest = json.loads(listed.stdout)[-1]
+    traced = cli(
+        "trace",
+        "--profile",
+        "dev",
+        "--forecaster",
+        "close_1h",
+        "--series",
+        newest["unique_id"],
+        "--origin",
+        newest["origin"],
+        "--step",
+        str(newest["step"]),
+    ).stdout
+    assert f"version          {first} (lightgbm, profile dev)" in traced
+    assert "trained by run   1 (cli, succeeded" in traced and "config " in traced
 
     missing = cli("models", "show", "999", check=False)
     assert missing.returncode == 4 and "model version 999 does not exist" in missing.stderr

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -17,6 +18,7 @@ from prevoir.cli.render import (
     print_frame,
     runs_table,
     step_table,
+    trace_text,
     version_text,
     versions_frame,
 )
@@ -35,6 +37,7 @@ from prevoir.workflows import (
     run_pipeline,
     show_version,
     stored_forecasts,
+    trace_forecast,
     upgrade_store,
 )
 
@@ -176,6 +179,27 @@ def forecasts(
     if fmt == "table":
         frame = frame[[c for c in TABLE_FORECAST_COLUMNS if c in frame.columns]]
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame):,} forecasts")
+
+
+@app.command()
+def trace(
+    forecaster: Annotated[str, typer.Option(help="Forecaster of the forecast.")],
+    series: Annotated[str, typer.Option(help="Series id.")],
+    origin: Annotated[str, typer.Option(help="Origin, ISO 8601 (UTC when no offset).")],
+    step: Annotated[int, typer.Option(help="Horizon step.", min=1)] = 1,
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Where one forecast came from: model version, training window, data, runs, config."""
+    settings = _guard(lambda: _settings(project, profile))
+    when = pd.Timestamp(origin)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    found = _guard(
+        lambda: trace_forecast(
+            settings, forecaster=forecaster, series=series, origin=when, step=step
+        )
+    )
+    out.print(trace_text(found), highlight=False, soft_wrap=True)
 
 
 @config_app.command("show")

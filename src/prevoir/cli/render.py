@@ -151,3 +151,33 @@ def _plain(value: object) -> str:
     if isinstance(value, pd.Timestamp | datetime):
         return pd.Timestamp(value).isoformat()
     return "" if value is None else str(value)
+
+
+def trace_text(found: dict[str, Any]) -> str:
+    """The chain forecast → version → training run → issuing run, one block each."""
+    f, v = found["forecast"], found["version"]
+    lines = [
+        f"forecast         {f['forecaster']} · {f['unique_id']} · origin "
+        f"{_plain(f['origin'])} · step {f['step']} → ds {_plain(f['ds'])}",
+        f"  yhat           {_plain(f['yhat'])}   issued {_plain(f['issued_at'])}",
+    ]
+    if v is None:
+        lines.append("version          none recorded (written outside a trained version)")
+    else:
+        lines += [
+            f"version          {v['id']} ({v['kind']}, profile {v['profile']})",
+            f"  trained on     {_plain(v['train_start'])} … {_plain(v['train_end'])}",
+            f"  data           {v['data_fingerprint']}",
+            f"  artifact       {v['sha256']}",
+            f"  metrics        {_plain(v['metrics'])}",
+        ]
+    for label, run in (
+        ("trained by run", found["trained_by"]),
+        ("issued by run", found["issued_by"]),
+    ):
+        if run is not None:
+            lines.append(
+                f"{label:<17}{run['id']} ({run['trigger']}, {run['status']}, started "
+                f"{_plain(run['started_at'])}) config {run['config_hash']}"
+            )
+    return "\n".join(lines)

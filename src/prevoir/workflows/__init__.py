@@ -9,7 +9,13 @@ from prevoir.workflows.models import (
     show_version,
 )
 from prevoir.workflows.project import EXAMPLES, init_project
-from prevoir.workflows.queries import recent_runs, stored_forecasts, stored_series, upgrade_store
+from prevoir.workflows.queries import (
+    recent_runs,
+    stored_forecasts,
+    stored_series,
+    trace_forecast,
+    upgrade_store,
+)
 from prevoir.workflows.runs import RunSummary, open_store, run_pipeline
 
 __all__ = [
@@ -27,5 +33,6 @@ __all__ = [
     "show_version",
     "stored_forecasts",
     "stored_series",
+    "trace_forecast",
     "upgrade_store",
 ]

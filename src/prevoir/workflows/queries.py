@@ -7,10 +7,12 @@ from typing import Any
 import pandas as pd
 
 from prevoir.config import Settings
+from prevoir.errors import NotFoundError
 from prevoir.storage.engine import create_store_engine, schema_revision, upgrade_schema
 from prevoir.storage.forecasts import read_forecasts
+from prevoir.storage.model_versions import get_model_version
 from prevoir.storage.observations import list_series
-from prevoir.storage.runs import list_runs
+from prevoir.storage.runs import get_run, list_runs
 from prevoir.workflows.runs import open_store
 
 
@@ -64,3 +66,37 @@ def upgrade_store(settings: Settings) -> tuple[str | None, str]:
         return before, after
     finally:
         engine.dispose()
+
+
+def trace_forecast(
+    settings: Settings, *, forecaster: str, series: str, origin: pd.Timestamp, step: int
+) -> dict[str, Any]:
+    """Where one forecast came from: the forecast → its model version (training window,
+    data fingerprint, metrics) → the run that trained that version (its config hash) and the
+    run that issued the forecast."""
+    engine = open_store(settings)
+    try:
+        with engine.connect() as conn:
+            rows = read_forecasts(conn, forecaster=forecaster, series=[series])
+            match = rows[(rows["origin"] == origin) & (rows["step"] == step)]
+            if match.empty:
+                raise NotFoundError(
+                    f"no forecast of {forecaster!r} for series {series!r} from origin "
+                    f"{origin.isoformat()} step {step}; list them with `prevoir forecasts "
+                    f"--forecaster {forecaster} --series {series}`"
+                )
+            forecast = match.iloc[0].to_dict()
+            version_id = forecast["model_version_id"]
+            version = None if pd.isna(version_id) else get_model_version(conn, int(version_id))
+            trained_by = get_run(conn, version["run_id"]) if version and version["run_id"] else None
+            issued_by = (
+                None if pd.isna(forecast["run_id"]) else get_run(conn, int(forecast["run_id"]))
+            )
+    finally:
+        engine.dispose()
+    return {
+        "forecast": forecast,
+        "version": version,
+        "trained_by": trained_by,
+        "issued_by": issued_by,
+    }
