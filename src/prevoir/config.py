@@ -35,6 +35,7 @@ from prevoir.domain.records import (
     ExogenousSpec,
     FeatureSpec,
     ForecasterSpec,
+    GateSpec,
     ModelKind,
     ModelSpec,
     TimeSpec,
@@ -172,6 +173,15 @@ class BacktestSettings(_Strict):
     sample_series: int = Field(default=4, ge=1)
 
 
+class GateSettings(_Strict):
+    """Promotion gates: a new version becomes champion only when all pass."""
+
+    min_rows: int = Field(default=100, ge=1)
+    tolerance: float = Field(default=0.05, ge=0)
+    metric: str | None = None
+    compare: Literal["same_folds", "recorded"] = "same_folds"
+
+
 class ForecasterSettings(_Strict):
     """What to forecast and how."""
 
@@ -187,6 +197,7 @@ class ForecasterSettings(_Strict):
     train_window: int | None = Field(default=None, ge=1)
     train_stride: int = Field(default=1, ge=1)
     series: list[str] = Field(default_factory=list)
+    gates: GateSettings = GateSettings()
 
     @field_validator("horizons")
     @classmethod
@@ -441,6 +452,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         catchup=CatchupSpec(**fc.catchup.model_dump()),
         backtest=BacktestSpec(**fc.backtest.model_dump()),
         min_train_rows=fc.min_train_rows,
+        gates=GateSpec(**fc.gates.model_dump()),
         train_window=fc.train_window,
         train_stride=fc.train_stride,
         series=tuple(fc.series),

@@ -153,6 +153,21 @@ class BacktestSpec:
 
 
 @dataclass(frozen=True)
+class GateSpec:
+    """When a new version may replace the champion (see ``prevoir.pipeline.gates``).
+
+    ``metric`` None means the task's default (MAE, or the Brier score for classifiers);
+    ``compare = "same_folds"`` backtests the champion again on the candidate's folds, while
+    ``"recorded"`` trusts the champion's stored score (cheaper, but from older data).
+    """
+
+    min_rows: int = 100  # training rows with a known target
+    tolerance: float = 0.05  # candidate may be this much worse (relative) and still win
+    metric: str | None = None
+    compare: Literal["same_folds", "recorded"] = "same_folds"
+
+
+@dataclass(frozen=True)
 class ForecasterSpec:
     """What to forecast and how."""
 
@@ -169,6 +184,7 @@ class ForecasterSpec:
     train_window: int | None = None  # newest periods used to train; None: the whole history
     train_stride: int = 1  # every n-th origin becomes a training row (dev profiles raise it)
     series: tuple[str, ...] = ()  # empty: every series of the dataset
+    gates: GateSpec = GateSpec()
 
     @property
     def max_horizon(self) -> int:
