@@ -88,6 +88,9 @@ class StorePort(Protocol):
     def load_model(self, version: int) -> Forecaster:
         """Load a stored version after checking its sha256."""
 
+    def version_info(self, version: int) -> ModelVersionInfo:
+        """A stored version's forecaster and metrics."""
+
     def version_for(self, forecaster: str, alias: str) -> ModelVersionInfo | None:
         """The version an alias (``champion``/``challenger``) points at, if any."""
 

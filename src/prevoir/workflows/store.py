@@ -117,14 +117,19 @@ class SqlStore:
         with self.engine.connect() as conn:
             return load_version(conn, version)
 
+    def version_info(self, version: int) -> ModelVersionInfo:
+        """A stored version's forecaster and metrics."""
+        with self.engine.connect() as conn:
+            row = get_model_version(conn, version)
+        return ModelVersionInfo(
+            id=version, forecaster=row["forecaster"], metrics=row["metrics"] or {}
+        )
+
     def version_for(self, forecaster: str, alias: str) -> ModelVersionInfo | None:
         """What ``alias`` points at in this profile."""
         with self.engine.connect() as conn:
             version = get_alias(conn, forecaster, self.profile, alias)
-            if version is None:
-                return None
-            row = get_model_version(conn, version)
-        return ModelVersionInfo(id=version, forecaster=forecaster, metrics=row["metrics"] or {})
+        return None if version is None else self.version_info(version)
 
     def update_metrics(self, version: int, metrics: Mapping[str, Any]) -> None:
         """Store backtest metrics on a version."""

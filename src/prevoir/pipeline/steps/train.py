@@ -13,6 +13,7 @@ from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import MissingInputError
 from prevoir.models.factory import make_model
 from prevoir.pipeline.context import RunContext
+from prevoir.pipeline.gates import training_facts
 from prevoir.pipeline.steps.features import FEATURES_KIND
 from prevoir.pipeline.steps.outcome import StepOutcome
 
@@ -52,6 +53,7 @@ def _metadata(
         "library_versions": _library_versions(),
         "profile": profile,
         "run_id": run_id,
+        "metrics": training_facts(design, spec),  # evaluate adds the backtest to these
     }
 
 
