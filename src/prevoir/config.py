@@ -35,6 +35,7 @@ from prevoir.domain.records import (
     ExogenousSpec,
     FeatureSpec,
     ForecasterSpec,
+    IntervalSpec,
     ModelKind,
     ModelSpec,
     TimeSpec,
@@ -172,6 +173,25 @@ class BacktestSettings(_Strict):
     sample_series: int = Field(default=4, ge=1)
 
 
+class IntervalSettings(_Strict):
+    """Prediction intervals stored with the forecasts (see ``IntervalSpec``)."""
+
+    levels: list[int] = Field(default_factory=list)  # empty: point forecasts only
+    method: Literal["auto", "native", "conformal"] = "auto"
+    windows: int = Field(default=4, ge=1)  # conformal calibration span, in longest horizons
+
+    @field_validator("levels")
+    @classmethod
+    def _percent_levels(cls, value: list[int]) -> list[int]:
+        if any(not 0 < level < 100 for level in value):
+            raise ValueError("interval levels are percentages between 1 and 99, e.g. [80, 95]")
+        return sorted(set(value))
+
+    def spec(self) -> IntervalSpec:
+        """The core's view of these settings."""
+        return IntervalSpec(levels=tuple(self.levels), method=self.method, windows=self.windows)
+
+
 class ForecasterSettings(_Strict):
     """What to forecast and how."""
 
@@ -187,6 +207,7 @@ class ForecasterSettings(_Strict):
     train_window: int | None = Field(default=None, ge=1)
     train_stride: int = Field(default=1, ge=1)
     series: list[str] = Field(default_factory=list)
+    intervals: IntervalSettings = IntervalSettings()
 
     @field_validator("horizons")
     @classmethod
@@ -433,6 +454,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         train_window=fc.train_window,
         train_stride=fc.train_stride,
         series=tuple(fc.series),
+        intervals=fc.intervals.spec(),
     )
 
 
