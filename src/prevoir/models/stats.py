@@ -108,8 +108,9 @@ class StatsForecaster(Forecaster):
     Native intervals: every level of ``spec.intervals`` comes from the model's ``forward``
     (``level=``), the library's analytic (ETS, ARIMA, Theta, MSTL) or residual-based
     (seasonal naive) bands. ``spec.model.params`` go to the model's constructor;
-    ``season_length`` comes from the spec. ``mstl`` also takes ``seasonalities`` (default ``default_seasonalities``) and
-    ``trend_model`` (the AutoETS model string of the trend forecaster, default ``"ZZN"``).
+    ``season_length`` comes from the spec. ``mstl`` also takes ``seasonalities`` (default
+    ``default_seasonalities``) and ``trend_model`` (the AutoETS model string of the trend
+    forecaster, default ``"ZZN"``).
     """
 
     native_intervals = True
