@@ -13,7 +13,7 @@ from rich.console import Console
 
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
 from prevoir.cli.progress import RichProgress
-from prevoir.cli.render import print_frame, runs_table, step_table
+from prevoir.cli.render import forecast_table, print_frame, runs_table, step_table
 from prevoir.config import Settings, find_project_dir, load_settings
 from prevoir.errors import PrevoirError
 from prevoir.pipeline.runner import STEP_ORDER
@@ -57,7 +57,8 @@ ProfileOpt = Annotated[
 
 T = TypeVar("T")
 
-# csv and json carry every stored column; the terminal table keeps what fits 80 columns
+# csv and json carry every stored column; the terminal table keeps these and the interval
+# bands, one "lo – hi" column per level
 TABLE_FORECAST_COLUMNS = ("forecaster", "unique_id", "origin", "ds", "step", "yhat")
 
 
@@ -151,7 +152,7 @@ def forecasts(
         lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
     )
     if fmt == "table":
-        frame = frame[[c for c in TABLE_FORECAST_COLUMNS if c in frame.columns]]
+        frame = forecast_table(frame, TABLE_FORECAST_COLUMNS)
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame):,} forecasts")
 
 
