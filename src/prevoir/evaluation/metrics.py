@@ -91,7 +91,7 @@ def interval_score_terms(y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: floa
     a = np.asarray(y, dtype=np.float64)
     low = np.asarray(lo, dtype=np.float64)
     high = np.asarray(hi, dtype=np.float64)
-    penalty = 2.0 / (1.0 - level / 100.0)
+    penalty = 200.0 / (100.0 - level)  # 2 / alpha, exact for whole percentages
     below = np.maximum(low - a, 0.0)
     above = np.maximum(a - high, 0.0)
     return (high - low) + penalty * (below + above)

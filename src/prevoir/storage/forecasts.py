@@ -76,6 +76,12 @@ _SQLITE_UPSERT = (
 _PG_STAGE = "_prevoir_fc_stage"
 
 
+def _pg_stage(levels: Sequence[int]) -> str:
+    """One staging table per set of levels: a transaction may write forecasters with
+    different levels, and ``create_stage`` keeps an existing table's columns."""
+    return "_".join([_PG_STAGE, *map(str, levels)])
+
+
 def _pg_stage_ddl(levels: Sequence[int]) -> str:
     """Staging columns; the bounds before ``yhat``, the one nullable COPY column, last."""
     bounds = "".join(f"lo_{level} float8, hi_{level} float8, " for level in levels)
@@ -95,7 +101,7 @@ def _pg_upsert(levels: Sequence[int]) -> str:
     return (
         f"INSERT INTO forecasts ({_COLUMNS}) "
         f"SELECT %(forecaster)s, u.unique_id, s.origin, s.step, s.ds, s.yhat, {intervals}, "
-        f"%(mv)s, %(issued)s, %(run)s FROM {_PG_STAGE} s "
+        f"%(mv)s, %(issued)s, %(run)s FROM {_pg_stage(levels)} s "
         "JOIN unnest(%(uids)s::text[]) WITH ORDINALITY AS u(unique_id, idx) ON u.idx = s.uid_idx "
         "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
         "forecasts.yhat IS DISTINCT FROM excluded.yhat OR forecasts.ds IS DISTINCT FROM "
@@ -213,7 +219,7 @@ def _write_pg(
     params: Mapping[str, object],
 ) -> int:
     """COPY the sorted rows (series as 1-based index into ``params["uids"]``), then upsert."""
-    create_stage(conn, _PG_STAGE, _pg_stage_ddl(levels))
+    create_stage(conn, _pg_stage(levels), _pg_stage_ddl(levels))
     bounds = [
         BinaryColumn(f"{side}_{level}", "float8", rows[column(level)])
         for level in levels
@@ -221,7 +227,7 @@ def _write_pg(
     ]
     copy_binary(
         conn,
-        _PG_STAGE,
+        _pg_stage(levels),
         [
             BinaryColumn("uid_idx", "int4", rows[UNIQUE_ID] + 1),
             BinaryColumn("origin", "timestamptz", rows[ORIGIN]),
