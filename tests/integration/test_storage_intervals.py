@@ -1,4 +1,4 @@
-"""Interval bands in the store: exact round trip, idempotent upsert, and the 0001 -> 0002 upgrade."""
+"""Interval bands in the store: exact round trip, idempotent upsert, the 0001 -> 0002 upgrade."""
 
 from __future__ import annotations
 

@@ -212,5 +212,5 @@ def test_calibration_model_that_cannot_fit_names_the_windows() -> None:
         make_spec("lightgbm"), intervals=IntervalSpec(levels=(80,), windows=10), min_train_rows=48
     )
     short = _history().groupby(UNIQUE_ID).head(24 * 12)  # 288 h: 240 held out, lags need 48
-    with pytest.raises(DataValidationError, match="calibration model.*intervals.windows"):
+    with pytest.raises(DataValidationError, match=r"calibration model.*intervals\.windows"):
         make_model(spec).fit(short)
