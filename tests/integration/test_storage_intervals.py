@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from prevoir.errors import DataValidationError
 from prevoir.storage.engine import create_store_engine, head_revision, upgrade_schema
 from prevoir.storage.forecasts import read_forecasts, upsert_forecasts
 from tests.integration.test_storage_forecasts import make_forecasts
@@ -86,7 +87,7 @@ def test_reads_mix_forecasters_with_and_without_bands(engine: sa.Engine) -> None
 def test_non_numeric_band_is_refused_and_nothing_is_written(engine: sa.Engine) -> None:
     frame = with_bands(make_forecasts()).astype({"yhat_lo_80": object})
     frame.loc[3, "yhat_lo_80"] = "wide"
-    with pytest.raises(Exception, match="'yhat_lo_80' must hold numbers"):
+    with pytest.raises(DataValidationError, match="'yhat_lo_80' must hold numbers"):
         _write(engine, frame)
     assert _read(engine).empty
 
