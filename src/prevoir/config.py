@@ -36,6 +36,7 @@ from prevoir.domain.records import (
     FeatureSpec,
     ForecasterSpec,
     GateSpec,
+    IntervalSpec,
     ModelKind,
     ModelSpec,
     TimeSpec,
@@ -182,6 +183,25 @@ class GateSettings(_Strict):
     compare: Literal["same_folds", "recorded"] = "same_folds"
 
 
+class IntervalSettings(_Strict):
+    """Prediction intervals stored with the forecasts (see ``IntervalSpec``)."""
+
+    levels: list[int] = Field(default_factory=list)  # empty: point forecasts only
+    method: Literal["auto", "native", "conformal"] = "auto"
+    windows: int = Field(default=4, ge=1)  # conformal calibration span, in longest horizons
+
+    @field_validator("levels")
+    @classmethod
+    def _percent_levels(cls, value: list[int]) -> list[int]:
+        if any(not 0 < level < 100 for level in value):
+            raise ValueError("interval levels are percentages between 1 and 99, e.g. [80, 95]")
+        return sorted(set(value))
+
+    def spec(self) -> IntervalSpec:
+        """The core's view of these settings."""
+        return IntervalSpec(levels=tuple(self.levels), method=self.method, windows=self.windows)
+
+
 class ForecasterSettings(_Strict):
     """What to forecast and how."""
 
@@ -198,6 +218,7 @@ class ForecasterSettings(_Strict):
     train_stride: int = Field(default=1, ge=1)
     series: list[str] = Field(default_factory=list)
     gates: GateSettings = GateSettings()
+    intervals: IntervalSettings = IntervalSettings()
 
     @field_validator("horizons")
     @classmethod
@@ -456,6 +477,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         train_window=fc.train_window,
         train_stride=fc.train_stride,
         series=tuple(fc.series),
+        intervals=fc.intervals.spec(),
     )
 
 

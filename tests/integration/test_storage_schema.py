@@ -60,11 +60,11 @@ def test_upgrade_reaches_head_and_matches_tables(db_url: str) -> None:
         engine.dispose()
 
 
-def test_0002_seeds_the_alias_history_from_existing_aliases(db_url: str) -> None:
+def test_0003_seeds_the_alias_history_from_existing_aliases(db_url: str) -> None:
     engine = create_store_engine(db_url)
     try:
         with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "0001")
+            command.upgrade(_alembic_config(conn), "0002")
             add_version(conn, "f")  # tables unchanged since 0001
             conn.execute(
                 sa.insert(aliases).values(

@@ -15,6 +15,7 @@ from rich.console import Console
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
 from prevoir.cli.progress import RichProgress
 from prevoir.cli.render import (
+    forecast_table,
     print_frame,
     runs_table,
     step_table,
@@ -87,7 +88,8 @@ def _check_format(fmt: str) -> None:
 
 T = TypeVar("T")
 
-# csv and json carry every stored column; the terminal table keeps what fits 80 columns
+# csv and json carry every stored column; the terminal table keeps these and the interval
+# bands, one "lo – hi" column per level
 TABLE_FORECAST_COLUMNS = ("forecaster", "unique_id", "origin", "ds", "step", "yhat")
 
 
@@ -177,7 +179,7 @@ def forecasts(
         lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
     )
     if fmt == "table":
-        frame = frame[[c for c in TABLE_FORECAST_COLUMNS if c in frame.columns]]
+        frame = forecast_table(frame, TABLE_FORECAST_COLUMNS)
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame):,} forecasts")
 
 

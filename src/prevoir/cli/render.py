@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from prevoir.domain.columns import hi_column, interval_levels, lo_column
 from prevoir.domain.records import StepRecord
 
 
@@ -83,6 +84,19 @@ def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) 
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     console.print(table)
+
+
+def forecast_table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of a forecast frame, then one ``<level>%`` column of ``lo – hi`` text per
+    interval level (instead of two numeric bounds), so a forecast and its bands fit a line."""
+    out = frame[[c for c in columns if c in frame.columns]].copy()
+    for level in interval_levels(frame.columns):
+        lo, hi = frame[lo_column(level)], frame[hi_column(level)]
+        out[f"{level}%"] = [
+            "" if pd.isna(a) or pd.isna(b) else f"{_cell(float(a))} – {_cell(float(b))}"
+            for a, b in zip(lo, hi, strict=True)
+        ]
+    return out
 
 
 def _cell(value: object) -> str:

@@ -7,6 +7,9 @@ Forecasts: ``unique_id, origin, ds, step, yhat`` (+ ``yhat_lo_<level>``, ``yhat_
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 UNIQUE_ID = "unique_id"
 DS = "ds"
 Y = "y"
@@ -26,3 +29,13 @@ def lo_column(level: int) -> str:
 def hi_column(level: int) -> str:
     """Name of the upper interval bound at ``level`` percent."""
     return f"yhat_hi_{level}"
+
+
+_LO = re.compile(r"yhat_lo_(\d+)")
+
+
+def interval_levels(columns: Iterable[str]) -> list[int]:
+    """Levels, ascending, for which ``columns`` hold both interval bounds."""
+    names = set(columns)
+    found = {int(m.group(1)) for c in names if (m := _LO.fullmatch(c))}
+    return sorted(level for level in found if hi_column(level) in names)

@@ -29,6 +29,7 @@ ModelKind = Literal[
 EnsembleCombine = Literal["mean", "median"]
 ModelScope = Literal["global", "per_series"]
 RefitPolicy = Literal["never", "every", "always"]
+IntervalMethod = Literal["auto", "native", "conformal"]
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,22 @@ class GateSpec:
 
 
 @dataclass(frozen=True)
+class IntervalSpec:
+    """Prediction intervals issued with every forecast (see ``prevoir.models.intervals``).
+
+    ``levels``: percentages in (0, 100), e.g. ``(80, 95)``; empty means point forecasts only.
+    ``method``: ``native`` (the model's own intervals; only the statsforecast kinds have
+    them), ``conformal`` (split-conformal from out-of-sample residuals), or ``auto`` (native
+    where the kind has it, conformal otherwise). ``windows``: the conformal calibration
+    span, in longest horizons, held out at the end of the training data.
+    """
+
+    levels: tuple[int, ...] = ()
+    method: IntervalMethod = "auto"
+    windows: int = 4
+
+
+@dataclass(frozen=True)
 class ForecasterSpec:
     """What to forecast and how."""
 
@@ -185,6 +202,7 @@ class ForecasterSpec:
     train_stride: int = 1  # every n-th origin becomes a training row (dev profiles raise it)
     series: tuple[str, ...] = ()  # empty: every series of the dataset
     gates: GateSpec = GateSpec()
+    intervals: IntervalSpec = IntervalSpec()
 
     @property
     def max_horizon(self) -> int:

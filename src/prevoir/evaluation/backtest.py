@@ -15,10 +15,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
+from prevoir.domain.columns import (
+    DS,
+    ORIGIN,
+    STEP,
+    UNIQUE_ID,
+    YHAT,
+    Y,
+    hi_column,
+    interval_levels,
+    lo_column,
+)
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.evaluation.metrics import smape_terms
+from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, smape_terms
 from prevoir.features.grid import Panel, freq_to_ns, to_timestamps, utc_ns
 from prevoir.models.base import Forecaster
 
@@ -33,8 +43,10 @@ _CONTEXT_HORIZONS = 3  # periods of actuals kept before the first cut-off, in ma
 class BacktestResult:
     """Forecasts of every fold joined with actuals, and their accuracy.
 
-    ``forecasts``: ``fold, unique_id, origin, ds, step, yhat, y``. ``metrics``: overall
-    ``mae, rmse, smape, mase`` and ``n`` (scored rows). ``by_step`` and ``by_fold``: the same
+    ``forecasts``: ``fold, unique_id, origin, ds, step, yhat, y`` (+ the interval bounds).
+    ``metrics``: overall ``mae, rmse, smape, mase`` and ``n`` (scored rows), and per interval
+    level ``coverage_<level>`` (share of actuals inside the band) and ``msis_<level>`` (mean
+    interval score over the MASE scale, M4's MSIS). ``by_step`` and ``by_fold``: the same
     per step and per fold. ``actuals``: observations around the folds, for plots.
     """
 
@@ -118,7 +130,7 @@ def backtest(
         model=model_name,
         season_length=spec.model.season_length,
         cutoffs=tuple(cutoffs),
-        forecasts=rows[[FOLD, UNIQUE_ID, ORIGIN, DS, STEP, YHAT, Y]],
+        forecasts=rows[[FOLD, UNIQUE_ID, ORIGIN, DS, STEP, YHAT, Y, *_band_columns(rows)]],
         metrics=_summary(rows),
         by_step=_grouped(rows, STEP),
         by_fold=_grouped(rows, FOLD),
@@ -147,12 +159,24 @@ def _with_errors(rows: pd.DataFrame) -> pd.DataFrame:
     yhat = rows[YHAT].to_numpy(np.float64)
     scored = ~(np.isnan(y) | np.isnan(yhat))
     error = np.where(scored, np.abs(y - yhat), np.nan)
+    scale = rows["_scale"].to_numpy(np.float64)
+    bands = {}
+    for level in interval_levels(rows.columns):
+        lo, hi = rows[lo_column(level)], rows[hi_column(level)]
+        bands[f"_coverage_{level}"] = coverage_terms(y, lo, hi)
+        bands[f"_msis_{level}"] = interval_score_terms(y, lo, hi, level) / scale
     return rows.assign(
         _abs=error,
         _sq=error**2,
         _smape=np.where(scored, smape_terms(np.nan_to_num(y), np.nan_to_num(yhat)), np.nan),
-        _scaled=error / rows["_scale"].to_numpy(np.float64),
+        _scaled=error / scale,
+        **bands,
     )
+
+
+def _band_columns(rows: pd.DataFrame) -> list[str]:
+    levels = interval_levels(rows.columns)
+    return [c for level in levels for c in (lo_column(level), hi_column(level))]
 
 
 def _summary(rows: pd.DataFrame) -> dict[str, float]:
@@ -163,12 +187,17 @@ def _summary(rows: pd.DataFrame) -> dict[str, float]:
 
 
 def _grouped(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    bands = {}
+    for level in interval_levels(rows.columns):
+        bands[f"coverage_{level}"] = (f"_coverage_{level}", "mean")
+        bands[f"msis_{level}"] = (f"_msis_{level}", "mean")
     table = rows.groupby(by, sort=True).agg(
         mae=("_abs", "mean"),
         rmse=("_sq", "mean"),
         smape=("_smape", "mean"),
         mase=("_scaled", "mean"),
         n=("_abs", "count"),
+        **bands,
     )
     table["rmse"] = np.sqrt(table["rmse"])
     return table.reset_index()

@@ -1,4 +1,6 @@
-"""Point-forecast accuracy measures, pure numpy, as the M4 competition defines them.
+"""Forecast accuracy measures, pure numpy, as the M4 competition defines them: point
+measures, and for prediction intervals the coverage and the interval (Winkler) score whose
+scaled mean is M4's MSIS.
 
 Pairs where the actual or the forecast is missing are left out (an outage is not an error
 of the model); a measure over no pair is NaN rather than a warning or a zero that would look
@@ -10,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["mae", "mase", "mase_scale", "rmse", "smape", "smape_terms"]
+__all__ = [
+    "coverage_terms",
+    "interval_score_terms",
+    "mae",
+    "mase",
+    "mase_scale",
+    "rmse",
+    "smape",
+    "smape_terms",
+]
 
 
 def mae(y: ArrayLike, yhat: ArrayLike) -> float:
@@ -66,6 +77,34 @@ def mase(y: ArrayLike, yhat: ArrayLike, insample: ArrayLike, m: int) -> float:
     if np.isnan(scale) or np.isnan(error):
         return float("nan")
     return error / scale
+
+
+def interval_score_terms(y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float) -> np.ndarray:
+    """Per-row interval (Winkler) score at ``level`` percent: the width, plus ``2 / alpha``
+    times the distance by which ``y`` falls outside ``[lo, hi]`` (``alpha = 1 - level/100``).
+
+    Lower is better; it rewards narrow bands only as long as they keep covering. NaN where
+    any of ``y``, ``lo``, ``hi`` is missing.
+    """
+    if not 0 < level < 100:
+        raise ValueError(f"level is a percentage between 0 and 100, got {level}")
+    a = np.asarray(y, dtype=np.float64)
+    low = np.asarray(lo, dtype=np.float64)
+    high = np.asarray(hi, dtype=np.float64)
+    penalty = 200.0 / (100.0 - level)  # 2 / alpha, exact for whole percentages
+    below = np.maximum(low - a, 0.0)
+    above = np.maximum(a - high, 0.0)
+    return (high - low) + penalty * (below + above)
+
+
+def coverage_terms(y: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> np.ndarray:
+    """Per row 1.0 when ``lo <= y <= hi``, 0.0 when outside, NaN where any is missing; the
+    mean over known rows is the empirical coverage."""
+    a = np.asarray(y, dtype=np.float64)
+    low = np.asarray(lo, dtype=np.float64)
+    high = np.asarray(hi, dtype=np.float64)
+    inside = ((low <= a) & (a <= high)).astype(np.float64)
+    return np.where(np.isnan(a) | np.isnan(low) | np.isnan(high), np.nan, inside)
 
 
 def _pairs(y: ArrayLike, yhat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from prevoir.domain.columns import DS, UNIQUE_ID, YHAT, Y
+from prevoir.domain.columns import DS, UNIQUE_ID, YHAT, Y, hi_column, interval_levels, lo_column
 from prevoir.errors import DataValidationError
 from prevoir.evaluation.backtest import FOLD, BacktestResult
 
@@ -33,7 +33,8 @@ def sample_series(result: BacktestResult, n: int) -> list[str]:
 def plot_forecasts(
     result: BacktestResult, path: str | Path, *, series: Sequence[str] | None = None
 ) -> Path:
-    """Write a PNG with one panel per series: actuals, each fold's forecast, its cut-off.
+    """Write a PNG with one panel per series: actuals, each fold's forecast (shaded with its
+    widest interval band, if any) and its cut-off.
 
     ``series=None`` plots the first four series (``sample_series``).
     """
@@ -54,6 +55,11 @@ def plot_forecasts(
         mine = result.forecasts[result.forecasts[UNIQUE_ID].astype(str) == str(sid)]
         for fold, rows in mine.groupby(FOLD, sort=True):
             line = ax.plot(_naive_utc(rows[DS]), rows[YHAT], lw=1.4, label=f"fold {fold}")
+            levels = interval_levels(rows.columns)
+            if levels:  # the widest band, shaded in the fold's colour
+                lo, hi = rows[lo_column(levels[-1])], rows[hi_column(levels[-1])]
+                colour = line[0].get_color()
+                ax.fill_between(_naive_utc(rows[DS]), lo, hi, color=colour, alpha=0.15, lw=0)
             cutoff = _naive_utc(pd.Series([result.cutoffs[int(str(fold))]]))[0]
             ax.axvline(cutoff, color=line[0].get_color(), ls=":", lw=1.0)
         ax.set_title(f"{result.forecaster} · {sid} · {result.model}", fontsize=9)

@@ -2,7 +2,9 @@
 
 Frames follow ``prevoir.domain.columns``: history is ``unique_id, ds, y`` on a regular grid
 (missing values as NaN, ``ds`` tz-aware UTC); origins are ``unique_id, origin``; forecasts
-are ``unique_id, origin, ds, step, yhat`` with ``origin < ds`` always.
+are ``unique_id, origin, ds, step, yhat`` with ``origin < ds`` always, plus
+``yhat_lo_<level>``/``yhat_hi_<level>`` for every level of ``spec.intervals`` when the model
+issues intervals, with ``lo <= yhat <= hi`` and each level's band inside the next wider one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Self
+from typing import ClassVar, Self
 
 import pandas as pd
 
@@ -26,6 +28,9 @@ class NotFittedError(PrevoirError):
 
 class Forecaster(ABC):
     """Fit on history, then forecast every requested horizon from any set of origins."""
+
+    native_intervals: ClassVar[bool] = False
+    """Whether the model computes its own intervals at ``spec.intervals.levels``."""
 
     def __init__(self, spec: ForecasterSpec) -> None:
         self.spec = spec
@@ -48,6 +53,17 @@ class Forecaster(ABC):
         """
         raise NotImplementedError(
             f"{type(self).__name__} trains from history only; call fit(history, exog)"
+        )
+
+    def predict_design(self, design: pd.DataFrame, *, since: pd.Timestamp) -> pd.DataFrame:
+        """Forecasts from the origins of ``design`` at or after ``since``; the other rows
+        serve only as the past (their ``y``) that some models read.
+
+        What conformal calibration needs when a model trains from a design table; models
+        that only forecast from history keep this default, which refuses.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} forecasts from history only; call predict(history, origins)"
         )
 
     @property

@@ -128,8 +128,16 @@ class DirectForecaster(Forecaster):
     ) -> pd.DataFrame:
         """Forecast every horizon from every origin: one estimator call per model."""
         require_fitted(self)
-        assert self.estimators_ is not None and self.series_ is not None
         design = build_design(history, self.spec, origins=origins, exog=exog, with_target=False)
+        return self._predict_rows(design)
+
+    def predict_design(self, design: pd.DataFrame, *, since: pd.Timestamp) -> pd.DataFrame:
+        """Forecasts for the rows of a design table whose origin is at or after ``since``."""
+        require_fitted(self)
+        return self._predict_rows(design[design[ORIGIN] >= since])
+
+    def _predict_rows(self, design: pd.DataFrame) -> pd.DataFrame:
+        assert self.estimators_ is not None and self.series_ is not None
         matrix = self._matrix(design, self.series_)
         if len(matrix) == 0:
             yhat = np.empty(0, dtype=np.float64)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelSpec
+from prevoir.domain.records import FeatureSpec, ForecasterSpec, IntervalSpec, ModelSpec
 from prevoir.errors import ConfigError
 from prevoir.features.grid import freq_to_ns
 from prevoir.models.base import Exogenous, Forecaster
@@ -139,6 +139,12 @@ class EnsembleForecaster(Forecaster):
         frames = [m.predict(history, origins, exog) for m in self.members]
         return combine_forecasts(frames, self.combine)
 
+    def predict_design(self, design: pd.DataFrame, *, since: pd.Timestamp) -> pd.DataFrame:
+        """Each member's forecast from the design's origins at or after ``since``, combined."""
+        require_fitted(self)
+        frames = [m.predict_design(design, since=since) for m in self.members]
+        return combine_forecasts(frames, self.combine)
+
 
 class AutoForecaster(EnsembleForecaster):
     """A default ensemble chosen from ``spec.freq``; see the module docstring and
@@ -160,6 +166,7 @@ def _member(
         name=f"{spec.name}[{i}:{model.kind}]",
         model=model,
         features=features if features is not None else spec.features,
+        intervals=IntervalSpec(),  # the combined forecast gets the intervals, not members
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.records import ForecasterSpec, IntervalSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
+from prevoir.models.conformal import ConformalForecaster
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
@@ -14,7 +16,7 @@ from prevoir.models.naive import SeasonalNaive
 from prevoir.models.stats import STATS_KINDS
 from prevoir.models.xgb import XGBoostForecaster
 
-__all__ = ["MODEL_KINDS", "make_model"]
+__all__ = ["MODEL_KINDS", "interval_method", "make_model"]
 
 MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
     "auto": AutoForecaster,
@@ -28,7 +30,8 @@ MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
 
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
-    """An unfitted model for ``spec.model.kind``; an unknown kind is a config error."""
+    """An unfitted model for ``spec.model.kind``, issuing the intervals of ``spec.intervals``
+    (native or conformal, see ``interval_method``); an unknown kind is a config error."""
     try:
         build = MODEL_KINDS[spec.model.kind]
     except KeyError:
@@ -36,4 +39,34 @@ def make_model(spec: ForecasterSpec) -> Forecaster:
             f"forecaster {spec.name!r} asks for model kind {spec.model.kind!r}; "
             f"known kinds: {sorted(MODEL_KINDS)}"
         ) from None
+    method = interval_method(spec)
+    if method == "conformal":
+        return ConformalForecaster(spec, build(replace(spec, intervals=IntervalSpec())))
     return build(spec)
+
+
+def interval_method(spec: ForecasterSpec) -> str:
+    """``"none"``, ``"native"`` or ``"conformal"``: how ``spec``'s model issues intervals.
+
+    ``auto`` is native where the kind has native intervals, conformal otherwise; ``native``
+    on a kind without them is a config error.
+    """
+    intervals = spec.intervals
+    if not intervals.levels:
+        return "none"
+    bad = [level for level in intervals.levels if not 0 < level < 100]
+    if bad:
+        raise ConfigError(
+            f"forecaster {spec.name!r}: interval levels are percentages between 1 and 99, got {bad}"
+        )
+    natives = sorted(k for k, b in MODEL_KINDS.items() if getattr(b, "native_intervals", False))
+    native = spec.model.kind in natives
+    if intervals.method == "native" and not native:
+        raise ConfigError(
+            f"forecaster {spec.name!r}: model kind {spec.model.kind!r} has no native "
+            f"prediction intervals (kinds that have: {natives}); set intervals.method "
+            'to "conformal" or "auto"'
+        )
+    if intervals.method == "conformal" or not native:
+        return "conformal"
+    return "native"

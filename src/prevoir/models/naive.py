@@ -12,7 +12,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from prevoir.domain.columns import Y
+from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID, Y
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import horizons_of
@@ -92,3 +92,10 @@ class SeasonalNaive(Forecaster):
                 break
             yhat[missing] = panel.lookup(codes[missing], source[missing] - seasons_back * m)
         return forecast_frame(panel, codes, row_origin, row_step, yhat)
+
+    def predict_design(self, design: pd.DataFrame, *, since: pd.Timestamp) -> pd.DataFrame:
+        """Forecasts from the design's origins at or after ``since``; the known targets of
+        every row are the history (each origin still reads only values at or before it)."""
+        history = design.loc[design[Y].notna(), [UNIQUE_ID, DS, Y]].drop_duplicates([UNIQUE_ID, DS])
+        origins = design.loc[design[ORIGIN] >= since, [UNIQUE_ID, ORIGIN]].drop_duplicates()
+        return self.predict(history, origins)

@@ -34,10 +34,12 @@ import numpy as np
 import pandas as pd
 from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
+from prevoir.domain.columns import YHAT, hi_column, lo_column
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import horizons_of
 from prevoir.features.grid import Panel, freq_to_ns
+from prevoir.models.bands import order_bands
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import forecast_frame, require_fitted, require_training_rows
 
@@ -103,10 +105,15 @@ def _library_warnings(what: str, level: int) -> Iterator[None]:
 class StatsForecaster(Forecaster):
     """One statsforecast model per series; ``spec.model.kind`` picks it (see ``STATS_KINDS``).
 
-    ``spec.model.params`` go to the model's constructor; ``season_length`` comes from the
-    spec. ``mstl`` also takes ``seasonalities`` (default ``default_seasonalities``) and
-    ``trend_model`` (the AutoETS model string of the trend forecaster, default ``"ZZN"``).
+    Native intervals: every level of ``spec.intervals`` comes from the model's ``forward``
+    (``level=``), the library's analytic (ETS, ARIMA, Theta, MSTL) or residual-based
+    (seasonal naive) bands. ``spec.model.params`` go to the model's constructor;
+    ``season_length`` comes from the spec. ``mstl`` also takes ``seasonalities`` (default
+    ``default_seasonalities``) and ``trend_model`` (the AutoETS model string of the trend
+    forecaster, default ``"ZZN"``).
     """
+
+    native_intervals = True
 
     def __init__(self, spec: ForecasterSpec) -> None:
         super().__init__(spec)
@@ -212,29 +219,42 @@ class StatsForecaster(Forecaster):
                 f"fitted on series {unseen[:5]}; retrain the forecaster with them"
             )
         steps = horizons_of(self.spec)
-        yhat = np.full((len(codes_o), len(steps)), np.nan)
+        outputs = _outputs(self.spec.intervals.levels)
+        values = np.full((len(outputs), len(codes_o), len(steps)), np.nan)
         with _library_warnings("forecasting", logging.DEBUG):
             for row, (code, origin) in enumerate(zip(codes_o, origin_idx, strict=True)):
-                yhat[row] = self._forecast_one(panel, int(code), int(origin), steps)
-        return forecast_frame(
+                values[:, row] = self._forecast_one(panel, int(code), int(origin), steps)
+        frame = forecast_frame(
             panel,
             np.repeat(codes_o, len(steps)),
             np.repeat(origin_idx, len(steps)),
             np.tile(steps, len(codes_o)),
-            yhat.ravel(),
+            values[0].ravel(),
         )
+        bands = {column: values[i].ravel() for i, column in enumerate(outputs) if i}
+        return order_bands(frame.assign(**bands), self.spec.intervals.levels)
 
     def _forecast_one(self, panel: Panel, code: int, origin: int, steps: np.ndarray) -> np.ndarray:
+        """The mean then each requested bound (rows, see ``_outputs``) at ``steps``."""
         assert self.models_ is not None
+        levels = list(self.spec.intervals.levels)
         uid = str(panel.ids[code])
         start = (self.train_start_[uid] - panel.grid.anchor) // panel.grid.step
         window = _observed(panel, code, max(start, panel.start[code]), origin)
         if window is None or np.isfinite(window[1]).sum() < self.min_forward_obs:
-            return np.full(len(steps), np.nan)
+            return np.full((1 + 2 * len(levels), len(steps)), np.nan)
         first, y = window
         gap = origin - (first + len(y) - 1)
-        mean = self.models_[uid].forward(y=_interpolate(y), h=gap + int(steps[-1]))["mean"]
-        return np.asarray(mean, dtype=np.float64)[gap + steps - 1]
+        out = self.models_[uid].forward(
+            y=_interpolate(y), h=gap + int(steps[-1]), level=levels or None
+        )
+        keys = ["mean"] + [f"{side}-{level}" for level in levels for side in ("lo", "hi")]
+        return np.stack([np.asarray(out[k], dtype=np.float64)[gap + steps - 1] for k in keys])
+
+
+def _outputs(levels: tuple[int, ...]) -> list[str]:
+    """Forecast columns in the order ``_forecast_one`` returns them."""
+    return [YHAT] + [c for level in levels for c in (lo_column(level), hi_column(level))]
 
 
 def _observed(panel: Panel, code: int, lo: int, hi: int) -> tuple[int, np.ndarray] | None:

@@ -147,16 +147,17 @@ def head_revision() -> str:
     return head
 
 
-def upgrade_schema(engine: Engine) -> str:
-    """Migrate the store to the head revision in one transaction; returns that revision."""
+def upgrade_schema(engine: Engine, revision: str = "head") -> str:
+    """Migrate the store to ``revision`` (default the head) in one transaction; returns the
+    revision reached. An older target serves tests of the upgrade path."""
     try:
         with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+            command.upgrade(_alembic_config(conn), revision)
     except sa_exc.DBAPIError as exc:
         raise classify(exc, "upgrading the store schema", url=str(engine.url)) from exc
-    head = head_revision()
-    logger.info("store %s is at schema revision %s", mask_url(engine.url), head)
-    return head
+    reached = head_revision() if revision == "head" else revision
+    logger.info("store %s is at schema revision %s", mask_url(engine.url), reached)
+    return reached
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -2,14 +2,23 @@
 
 Catch-up forecasting may be killed and restarted at any moment; re-issuing a forecast that is
 already stored must neither duplicate it nor rewrite it. The upsert therefore only updates a
-row when what it says changed (``ds``, ``yhat`` or the model version) and leaves ``issued_at``
-and ``run_id`` of identical rows alone: they record when the forecast was *first* issued.
+row when what it says changed (``ds``, ``yhat``, the interval bands or the model version) and
+leaves ``issued_at`` and ``run_id`` of identical rows alone: they record when the forecast
+was *first* issued.
+
+Interval bands (``yhat_lo_<level>``/``yhat_hi_<level>`` columns of the frame) are stored in
+one nullable JSON column, ``{"80": [lo, hi], "95": [lo, hi]}`` (levels ascending, a missing
+bound as null), built in bulk: on SQLite as text by numpy string operations (shortest
+round-trip float text, so equal bands give equal text and the "changed" test is a text
+comparison); on PostgreSQL the bounds are COPYed as float8 columns of the staging table and
+``jsonb_build_object`` assembles the JSONB in the upsert itself.
 
 Every function takes the caller's ``Connection`` and never commits.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,7 +27,17 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT
+from prevoir.domain.columns import (
+    DS,
+    FORECAST_COLUMNS,
+    ORIGIN,
+    STEP,
+    UNIQUE_ID,
+    YHAT,
+    hi_column,
+    interval_levels,
+    lo_column,
+)
 from prevoir.errors import DataValidationError
 from prevoir.storage._bulk import (
     BinaryColumn,
@@ -37,32 +56,58 @@ __all__ = ["count_forecasts", "last_origins", "read_forecasts", "upsert_forecast
 
 logger = logging.getLogger(__name__)
 
+INTERVALS = "intervals"
+
 _UPDATE_SET = (
-    "SET ds = excluded.ds, yhat = excluded.yhat, model_version_id = excluded.model_version_id, "
-    "issued_at = excluded.issued_at, run_id = excluded.run_id "
+    "SET ds = excluded.ds, yhat = excluded.yhat, intervals = excluded.intervals, "
+    "model_version_id = excluded.model_version_id, issued_at = excluded.issued_at, "
+    "run_id = excluded.run_id "
+)
+_COLUMNS = (
+    "forecaster, unique_id, origin, step, ds, yhat, intervals, model_version_id, issued_at, run_id"
 )
 _SQLITE_UPSERT = (
-    "INSERT INTO forecasts (forecaster, unique_id, origin, step, ds, yhat, model_version_id, "
-    "issued_at, run_id) VALUES {values} "
+    f"INSERT INTO forecasts ({_COLUMNS}) VALUES {{values}} "
     "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
     "forecasts.yhat IS NOT excluded.yhat OR forecasts.ds IS NOT excluded.ds "
+    "OR forecasts.intervals IS NOT excluded.intervals "
     "OR forecasts.model_version_id IS NOT excluded.model_version_id"
 )
 _PG_STAGE = "_prevoir_fc_stage"
-_PG_STAGE_DDL = (
-    "uid_idx int4 NOT NULL, origin timestamptz NOT NULL, step int4 NOT NULL, "
-    "ds timestamptz NOT NULL, yhat float8"
-)
-_PG_UPSERT = (
-    "INSERT INTO forecasts (forecaster, unique_id, origin, step, ds, yhat, model_version_id, "
-    "issued_at, run_id) "
-    "SELECT %(forecaster)s, u.unique_id, s.origin, s.step, s.ds, s.yhat, %(mv)s, %(issued)s, "
-    f"%(run)s FROM {_PG_STAGE} s "
-    "JOIN unnest(%(uids)s::text[]) WITH ORDINALITY AS u(unique_id, idx) ON u.idx = s.uid_idx "
-    "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
-    "forecasts.yhat IS DISTINCT FROM excluded.yhat OR forecasts.ds IS DISTINCT FROM excluded.ds "
-    "OR forecasts.model_version_id IS DISTINCT FROM excluded.model_version_id"
-)
+
+
+def _pg_stage(levels: Sequence[int]) -> str:
+    """One staging table per set of levels: a transaction may write forecasters with
+    different levels, and ``create_stage`` keeps an existing table's columns."""
+    return "_".join([_PG_STAGE, *map(str, levels)])
+
+
+def _pg_stage_ddl(levels: Sequence[int]) -> str:
+    """Staging columns; the bounds before ``yhat``, the one nullable COPY column, last."""
+    bounds = "".join(f"lo_{level} float8, hi_{level} float8, " for level in levels)
+    return (
+        "uid_idx int4 NOT NULL, origin timestamptz NOT NULL, step int4 NOT NULL, "
+        f"ds timestamptz NOT NULL, {bounds}yhat float8"
+    )
+
+
+def _pg_upsert(levels: Sequence[int]) -> str:
+    """The staged rows into ``forecasts``; bands become JSONB here (NaN bound -> null)."""
+    pairs = ", ".join(
+        f"'{level}', jsonb_build_array(NULLIF(s.lo_{level}, 'NaN'), NULLIF(s.hi_{level}, 'NaN'))"
+        for level in levels
+    )
+    intervals = f"jsonb_build_object({pairs})" if levels else "NULL::jsonb"
+    return (
+        f"INSERT INTO forecasts ({_COLUMNS}) "
+        f"SELECT %(forecaster)s, u.unique_id, s.origin, s.step, s.ds, s.yhat, {intervals}, "
+        f"%(mv)s, %(issued)s, %(run)s FROM {_pg_stage(levels)} s "
+        "JOIN unnest(%(uids)s::text[]) WITH ORDINALITY AS u(unique_id, idx) ON u.idx = s.uid_idx "
+        "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
+        "forecasts.yhat IS DISTINCT FROM excluded.yhat OR forecasts.ds IS DISTINCT FROM "
+        "excluded.ds OR forecasts.intervals IS DISTINCT FROM excluded.intervals "
+        "OR forecasts.model_version_id IS DISTINCT FROM excluded.model_version_id"
+    )
 
 
 def _arrays(forecaster: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -85,12 +130,20 @@ def _arrays(forecaster: str, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         raise DataValidationError(
             f"forecaster {forecaster!r}: {STEP!r} must be integers and {YHAT!r} numbers"
         ) from exc
-    return {
+    columns = {
         ORIGIN: to_epoch_us(frame[ORIGIN], what=f"{what} {ORIGIN!r}"),
         DS: to_epoch_us(frame[DS], what=f"{what} {DS!r}"),
         STEP: step,
         YHAT: yhat,
     }
+    for level in interval_levels(frame.columns):
+        for name in (lo_column(level), hi_column(level)):
+            try:
+                bound = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise DataValidationError(f"{what} {name!r} must hold numbers") from exc
+            columns[name] = np.where(np.isfinite(bound), bound, np.nan)
+    return columns
 
 
 def _issued(issued_at: datetime | None) -> datetime:
@@ -137,6 +190,7 @@ def upsert_forecasts(
     if frame.empty:
         return 0
     rows, unique_ids = _sorted_rows(forecaster, frame)
+    levels = interval_levels(frame.columns)
     issued = _issued(issued_at)
     with translate_errors(f"storing forecasts of {forecaster!r}"):
         if is_postgres(conn):
@@ -147,34 +201,59 @@ def upsert_forecasts(
                 "run": run_id,
                 "issued": issued,
             }
-            changed = _write_pg(conn, rows, params)
+            changed = _write_pg(conn, rows, levels, params)
         else:
             uid = np.asarray(unique_ids, dtype=object)[rows[UNIQUE_ID]]
             issued_us = (issued - EPOCH) // timedelta(microseconds=1)
             columns = [forecaster, uid, rows[ORIGIN], rows[STEP], rows[DS], rows[YHAT]]
-            columns += [model_version_id, issued_us, run_id]
+            columns += [_intervals_json(rows, levels), model_version_id, issued_us, run_id]
             changed = sqlite_executemany(conn, _SQLITE_UPSERT, columns)
     logger.debug("forecaster %s: %s of %s forecast rows changed", forecaster, changed, len(frame))
     return changed
 
 
 def _write_pg(
-    conn: sa.Connection, rows: dict[str, np.ndarray], params: Mapping[str, object]
+    conn: sa.Connection,
+    rows: dict[str, np.ndarray],
+    levels: Sequence[int],
+    params: Mapping[str, object],
 ) -> int:
     """COPY the sorted rows (series as 1-based index into ``params["uids"]``), then upsert."""
-    create_stage(conn, _PG_STAGE, _PG_STAGE_DDL)
+    create_stage(conn, _pg_stage(levels), _pg_stage_ddl(levels))
+    bounds = [
+        BinaryColumn(f"{side}_{level}", "float8", rows[column(level)])
+        for level in levels
+        for side, column in (("lo", lo_column), ("hi", hi_column))
+    ]
     copy_binary(
         conn,
-        _PG_STAGE,
+        _pg_stage(levels),
         [
             BinaryColumn("uid_idx", "int4", rows[UNIQUE_ID] + 1),
             BinaryColumn("origin", "timestamptz", rows[ORIGIN]),
             BinaryColumn("step", "int4", rows[STEP]),
             BinaryColumn("ds", "timestamptz", rows[DS]),
+            *bounds,
             BinaryColumn("yhat", "float8", rows[YHAT]),
         ],
     )
-    return conn.exec_driver_sql(_PG_UPSERT, params).rowcount
+    return conn.exec_driver_sql(_pg_upsert(levels), params).rowcount
+
+
+def _intervals_json(rows: Mapping[str, np.ndarray], levels: Sequence[int]) -> np.ndarray | None:
+    """``{"80": [lo, hi], ...}`` per row as text (None without levels), built column-wise."""
+    if not levels:
+        return None
+    text = np.full(len(rows[YHAT]), "{", dtype=object)
+    for i, level in enumerate(levels):
+        lo, hi = _json_numbers(rows[lo_column(level)]), _json_numbers(rows[hi_column(level)])
+        text = text + f'{", " if i else ""}"{level}": [' + lo + ", " + hi + "]"
+    return np.asarray(text + "}", dtype=object)
+
+
+def _json_numbers(values: np.ndarray) -> np.ndarray:
+    """Shortest round-trip text of each float, ``null`` for NaN."""
+    return np.where(np.isnan(values), "null", values.astype(str)).astype(object)
 
 
 def last_origins(conn: sa.Connection, forecaster: str) -> dict[str, pd.Timestamp]:
@@ -201,7 +280,9 @@ def read_forecasts(
     """Stored forecasts, filtered; ``start``/``end`` bound the target time ``ds`` (inclusive).
 
     Columns: ``unique_id, origin, ds, step, yhat, forecaster, model_version_id, run_id,
-    issued_at``, sorted by forecaster, unique_id, origin, step. With ``limit`` only the
+    issued_at``, then ``yhat_lo_<level>, yhat_hi_<level>`` for every interval level stored
+    on any returned row (NaN on rows without it); sorted by forecaster, unique_id, origin,
+    step. With ``limit`` only the
     ``limit`` rows with the newest origins are returned (still sorted ascending).
     """
     f = forecasts
@@ -212,6 +293,7 @@ def read_forecasts(
         epoch_us_expr(f.c.ds, dialect).label(DS),
         f.c.step,
         f.c.yhat,
+        f.c.intervals,
         f.c.forecaster,
         f.c.model_version_id,
         f.c.run_id,
@@ -239,6 +321,7 @@ _READ_COLUMNS = (
     DS,
     STEP,
     YHAT,
+    INTERVALS,
     "forecaster",
     "model_version_id",
     "run_id",
@@ -256,7 +339,19 @@ def _forecast_frame(out: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].astype("Int64")
     for col in (UNIQUE_ID, "forecaster"):
         out[col] = out[col].astype(str)
+    out = _with_bands(out)
     return out.sort_values(["forecaster", UNIQUE_ID, ORIGIN, STEP], ignore_index=True)
+
+
+def _with_bands(out: pd.DataFrame) -> pd.DataFrame:
+    """The JSON ``intervals`` column expanded to ``yhat_lo_<level>, yhat_hi_<level>``."""
+    stored = [json.loads(v) if isinstance(v, str) else v for v in out.pop(INTERVALS)]
+    levels = sorted({int(level) for bands in stored if bands for level in bands})
+    for level in levels:
+        pairs = [(bands or {}).get(str(level), (None, None)) for bands in stored]
+        bounds = np.array(pairs, dtype=np.float64).reshape(len(stored), 2)
+        out[lo_column(level)], out[hi_column(level)] = bounds[:, 0], bounds[:, 1]
+    return out
 
 
 def count_forecasts(conn: sa.Connection, forecaster: str | None = None) -> int:

@@ -14,6 +14,10 @@ Design notes:
   per-row referential-integrity trigger made the PostgreSQL bulk upsert 4.6x slower on the
   ingest benchmark (96k vs 441k rows/s) for no gain: the only writer, ``upsert_observations``,
   takes the ids from ``series`` in the same transaction, and nothing deletes series rows.
+* ``forecasts.intervals`` holds every interval level of a forecast in one nullable JSON
+  value (``{"80": [lo, hi]}``): levels are configured per forecaster, so fixed columns
+  would need a migration per level, and a child table would double the rows of the hottest
+  write path. Added by migration 0002; older rows keep NULL.
 * ``forecasts.run_id`` is deliberately not a foreign key: forecasts can be written outside a
   recorded run (tests, imports), and the hot bulk path should not pay a lookup per row.
 """
@@ -188,6 +192,7 @@ forecasts = sa.Table(
     sa.Column("model_version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=True),
     sa.Column("issued_at", UtcDateTime(), nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("intervals", Json, nullable=True),  # {"80": [lo, hi], ...}; migration 0002
     sqlite_with_rowid=False,
 )
 

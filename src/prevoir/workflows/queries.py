@@ -33,7 +33,8 @@ def stored_forecasts(
     series: str | None = None,
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Stored forecasts, newest origin first within each series."""
+    """Stored forecasts, newest origin first within each series, with their interval bands
+    (``yhat_lo_<level>``, ``yhat_hi_<level>``) where stored."""
     engine = open_store(settings)
     try:
         with engine.connect() as conn:

@@ -1,0 +1,41 @@
+"""The crypto example issues 80% and 95% intervals: stored, listed, and scored by evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tests.e2e.conftest import Cli
+
+
+def test_crypto_run_stores_lists_and_scores_intervals(tmp_path: Path, store_url: str) -> None:
+    project = tmp_path / "crypto"
+    Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
+    cli = Cli(project, store_url)
+    cli("run", "--profile", "dev")
+
+    listed = pd.DataFrame(json.loads(cli("forecasts", "--format", "json").stdout))
+    assert set(listed["forecaster"]) == {"close_1h", "close_naive"}
+    assert len(listed) == 2 * 3 * 24 * 4  # forecasters x pairs x initial origins x horizons
+    bands = listed[["yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95"]]
+    assert bands.notna().all().all()
+    assert (bands.diff(axis=1).iloc[:, 1:] >= 0).all().all()  # lo95 <= lo80 <= yhat <= ...
+    assert (listed["yhat_hi_95"] > listed["yhat_lo_95"]).all()
+
+    table = cli("forecasts", "--forecaster", "close_naive", "--limit", "4").stdout
+    header = next(line for line in table.splitlines() if "yhat" in line)
+    assert "80%" in header and "95%" in header
+    assert " – " in table
+
+    for name in ("close_1h", "close_naive"):
+        metrics_file = next((project / "artifacts").rglob(f"{name}_metrics.json"))
+        metrics = json.loads(metrics_file.read_text())["metrics"]
+        assert 0.0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1.0
+        assert metrics["msis_95"] > 0
+
+    again = cli("run", "--profile", "dev", "--steps", "predict")
+    assert "up to date" in again.stdout
+    relisted = pd.DataFrame(json.loads(cli("forecasts", "--format", "json").stdout))
+    pd.testing.assert_frame_equal(relisted, listed)
