@@ -7,6 +7,7 @@ from collections.abc import Callable
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
+from prevoir.models.classify import make_classifier
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
@@ -28,7 +29,12 @@ MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
 
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
-    """An unfitted model for ``spec.model.kind``; an unknown kind is a config error."""
+    """An unfitted model for ``spec.model.kind``; an unknown kind is a config error.
+
+    Classification forecasters get a classifier of that kind (``prevoir.models.classify``).
+    """
+    if spec.task == "classification":
+        return make_classifier(spec)
     try:
         build = MODEL_KINDS[spec.model.kind]
     except KeyError:
