@@ -10,6 +10,7 @@ import pytest
 
 from prevoir.domain.records import CLASSIFIER_KINDS, ForecasterSpec, LabelSpec, ModelKind
 from prevoir.errors import ConfigError
+from prevoir.features import build_design
 from prevoir.features.labels import label_values
 from prevoir.models import ForestClassifier, LightGBMClassifier, XGBoostClassifier, make_model
 from prevoir.models.classify import CLASSIFIERS, DirectClassifier
@@ -76,6 +77,26 @@ def test_inputs_are_scaled_for_up_and_kept_in_units_for_above() -> None:
     assert not LightGBMClassifier(_spec("lightgbm", ABOVE_100)).scaled
     explicit = _spec("lightgbm", ABOVE_100, params={"target_scaling": "mean"})
     assert LightGBMClassifier(explicit).scaled
+
+
+def test_up_probabilities_depend_on_moves_relative_to_the_origin_not_on_the_level(
+    history: pd.DataFrame,
+) -> None:
+    """Rule up divides inputs by y at the origin: doubling a series (exact in binary floating
+    point) changes no probability; rule above compares levels, so the same doubling does."""
+    _, origins = _held_out(history, 24)
+    doubled = history.assign(y=history["y"] * 2.0)
+    up = LightGBMClassifier(_spec("lightgbm", UP)).fit(history)
+    pd.testing.assert_frame_equal(up.predict(history, origins), up.predict(doubled, origins))
+    above = LightGBMClassifier(_spec("lightgbm", ABOVE_100)).fit(history)
+    assert (above.predict(doubled, origins)["yhat"] > above.predict(history, origins)["yhat"]).any()
+    # the inputs are ratios to y at the origin: last_y / last_y is exactly 1 on every row
+    design = build_design(history, up.spec)
+    matrix = up._matrix(design, pd.Index(["s0", "s1", "s2"]))
+    assert (matrix[:, up.features.index("last_y")] == 1.0).all()
+    lag_24 = matrix[:, up.features.index("lag_24")]
+    expected = (design["lag_24"] / design["last_y"]).to_numpy()
+    np.testing.assert_array_equal(lag_24, expected)
 
 
 def test_the_binary_objective_is_the_default_and_regression_objectives_are_refused() -> None:

@@ -6,10 +6,14 @@ same design rows, features, scopes and catch-up path, but the estimators learn t
 that the label holds at ``ds``, in [0, 1]. Forecasts are therefore stored, upserted and
 resumed exactly like regression forecasts.
 
-Inputs: with rule ``up`` the level-bearing inputs are divided by the origin's scale as for
-regression (the label is relative to the origin, so relative inputs generalise across
-series); with rule ``above`` they stay in the series' units by default, because the label
-compares against a fixed threshold (``target_scaling`` in ``model.params`` overrides both).
+Inputs: with rule ``up`` the level-bearing inputs (lags, last value, rolling statistics) are
+divided by |y| at the origin, so they read as past moves relative to the value the label is
+compared with (a tree cannot subtract two level columns; it can split on their ratio).
+Measured on hourly crypto closes (``bench/classify.py --quick``), this lifted LightGBM's ROC
+AUC from 0.54 to 0.61 against dividing by the regression's mean-|y| scale. With rule
+``above`` inputs stay in the series' units, because the label compares against a fixed
+level. ``target_scaling = "none"`` in ``model.params`` turns the division off,
+``"mean"`` turns it on for ``above`` (by the regression's scale).
 
 Class imbalance is left to the libraries' own parameters, passed through unchanged:
 ``is_unbalance`` / ``scale_pos_weight`` (LightGBM), ``scale_pos_weight`` (XGBoost),
@@ -59,6 +63,15 @@ class DirectClassifier(DirectForecaster):
     def _target(self, design: pd.DataFrame) -> np.ndarray:
         """The label per design row (NaN where y at ``ds`` or at the origin is unknown)."""
         return label_values(self.label, at_target=design[Y], at_origin=design[LAST_Y])
+
+    def _input_scale(self, design: pd.DataFrame) -> np.ndarray:
+        """Rule ``up``: |y at the origin| (inputs become ratios to it, i.e. past returns);
+        otherwise, or where that is missing or zero, the design's ``scale``."""
+        scale = super()._input_scale(design)
+        if self.label.rule != "up":
+            return scale
+        origin = np.abs(design[LAST_Y].to_numpy(np.float64))
+        return np.where(np.isfinite(origin) & (origin > 0), origin, scale)
 
     def _forecast_values(self, raw: np.ndarray, design: pd.DataFrame) -> np.ndarray:
         """Probabilities as they come (never rescaled), clipped to [0, 1] against rounding."""

@@ -9,8 +9,8 @@ forecast is multiplied back. The same scaling is applied whatever the scope, so 
 
 Subclasses adapt one library (LightGBM, XGBoost, scikit-learn) through four small hooks:
 ``_library_params``, ``_train``, ``_predict_matrix`` and ``_importance``; the classifiers
-(``prevoir.models.classify``) also replace what is learnt and returned: ``_target`` and
-``_forecast_values``.
+(``prevoir.models.classify``) also replace what is learnt and returned, ``_target`` and
+``_forecast_values``, and what inputs are relative to, ``_input_scale``.
 """
 
 from __future__ import annotations
@@ -170,6 +170,10 @@ class DirectForecaster(Forecaster):
         """``yhat`` from the estimators' outputs: back to the series' level when scaled."""
         return raw * design[SCALE].to_numpy(np.float64) if self.scaled else raw
 
+    def _input_scale(self, design: pd.DataFrame) -> np.ndarray:
+        """What level-bearing inputs are divided by when scaled: the design's ``scale``."""
+        return design[SCALE].to_numpy(np.float64)
+
     def _training_rows(self, design: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """Rows with a known target, and that target; too few of them is a data error."""
         name = type(self).__name__
@@ -212,7 +216,7 @@ class DirectForecaster(Forecaster):
     def _matrix(self, design: pd.DataFrame, series: pd.Index) -> np.ndarray:
         """Inputs as one float64 matrix; level-bearing columns divided by the origin's scale."""
         matrix = np.empty((len(design), len(self.features)), dtype=np.float64)
-        scale = design[SCALE].to_numpy(np.float64) if self.scaled else None
+        scale = self._input_scale(design) if self.scaled else None
         for j, name in enumerate(self.features):
             if name == ID_FEATURE:
                 codes = series.get_indexer(pd.Index(design[UNIQUE_ID])).astype(np.float64)
