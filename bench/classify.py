@@ -33,13 +33,10 @@ from prevoir.domain.records import (
     LabelSpec,
     ModelKind,
     ModelSpec,
-    TimeSpec,
-    TransformSpec,
 )
 from prevoir.evaluation.classification import classification_backtest, classification_metrics
 from prevoir.models.factory import make_model
-from prevoir.pipeline.sources import read_files
-from prevoir.pipeline.transform import clean_frame
+from prevoir.testing import binance_closes
 
 SHARED = next(p / "shared" / "data" for p in Path(__file__).parents if (p / "shared").is_dir())
 HOURLY = SHARED / "crypto_binance_ohlcv" / "hourly"
@@ -69,26 +66,6 @@ MODELS: dict[str, dict[str, object]] = {
         "n_jobs": 1,
     },
 }
-
-
-def load_closes(pairs: list[str], since: str) -> pd.DataFrame:
-    """``unique_id, ds, y`` hourly closes (outages filled forward, as the example does)."""
-    spec = TransformSpec(
-        dataset="candles",
-        time=TimeSpec("Unix Timestamp", unit="s"),
-        keys=("Symbol",),
-        values=("close",),
-        rename={"Close": "close"},
-        freq="h",
-        fill="ffill",
-    )
-    frames = []
-    for pair in pairs:
-        name = f"Binance_{pair}_1h.csv"
-        raw = read_files(name, base_dir=HOURLY, csv_options={"skiprows": 1})
-        frames.append(clean_frame(raw, spec, source=name).frame)
-    closes = pd.concat(frames, ignore_index=True).rename(columns={"close": "y"})
-    return closes.loc[closes["ds"] >= pd.Timestamp(since, tz="UTC"), ["unique_id", "ds", "y"]]
 
 
 def spec_for(kind: ModelKind, *, folds: int, window: int) -> ForecasterSpec:
@@ -157,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     pairs = ["BTCUSDT", "ETHUSDT"] if args.quick else ["BTCUSDT", "ETHUSDT", "LTCUSDT", "NEOUSDT"]
     folds, window = (4, 720) if args.quick else (20, 2160)
-    closes = load_closes(pairs, since="2019-09-01")
+    closes = binance_closes(HOURLY, pairs, fill="ffill", since="2019-09-01")
     scores: dict[str, dict[str, float]] = {}
     result = None
     for kind in MODELS:

@@ -14,15 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.records import FeatureSpec, LabelSpec, TimeSpec, TransformSpec
+from prevoir.domain.records import FeatureSpec, LabelSpec
 from prevoir.errors import ConfigError
 from prevoir.features import build_design
 from prevoir.features.labels import label_of, label_values
 from prevoir.features.lags import LAST_Y
 from prevoir.models.classify import LightGBMClassifier
-from prevoir.pipeline.sources import read_files
-from prevoir.pipeline.transform import clean_frame
-from prevoir.testing import make_spec
+from prevoir.testing import binance_closes, make_spec
 
 SHARED = next(p / "shared" / "data" for p in Path(__file__).parents if (p / "shared").is_dir())
 BTC = SHARED / "crypto_binance_ohlcv" / "hourly"
@@ -37,19 +35,7 @@ def _utc(text: str) -> pd.Timestamp:
 @pytest.fixture(scope="module")
 def btc() -> pd.DataFrame:
     """BTC closes from 2017-09-20 to the end, gaps left as gaps (no fill)."""
-    raw = read_files("Binance_BTCUSDT_1h.csv", base_dir=BTC, csv_options={"skiprows": 1})
-    spec = TransformSpec(
-        dataset="candles",
-        time=TimeSpec("Unix Timestamp", unit="s"),
-        keys=("Symbol",),
-        values=("close",),
-        rename={"Close": "close"},
-        freq="h",
-        fill="none",
-    )
-    frame = clean_frame(raw, spec, source="Binance_BTCUSDT_1h.csv").frame
-    frame = frame.rename(columns={"close": "y"})[["unique_id", "ds", "y"]]
-    return frame[frame["ds"] >= _utc("2017-09-20")].reset_index(drop=True)
+    return binance_closes(BTC, ["BTCUSDT"], since="2017-09-20")
 
 
 def _design(history: pd.DataFrame, label: LabelSpec) -> pd.DataFrame:
