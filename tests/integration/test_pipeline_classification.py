@@ -20,12 +20,12 @@ TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _settings(tmp_path: Path, db_url: str) -> Settings:
+def _settings(tmp_path: Path, db_url: str, **more: object) -> Settings:
     """The example's dev profile with its classification forecaster only (faster)."""
     project = tmp_path / "crypto"
     init_project(project, example="crypto")
     # one LightGBM thread: OpenMP threads spinning on a busy 2-core machine slow fits 10-fold
-    one_thread = {NAME: {"model": {"params": {"n_jobs": 1}}}}
+    one_thread = {NAME: {"model": {"params": {"n_jobs": 1}}} | more}
     overrides = {"store": {"url": db_url}, "forecasters": one_thread}
     full = load_settings(project, profile="dev", overrides=overrides)
     return full.model_copy(update={"forecasters": {NAME: full.forecasters[NAME]}})
@@ -84,3 +84,20 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
     assert any(f"{NAME}: forecasts are up to date" in note for note in again.notes)
     aliases = _rows(db_url, sa.select(tables.aliases).where(tables.aliases.c.alias == "champion"))
     assert [a["version_id"] for a in aliases] == [2]
+
+
+def test_a_label_that_never_holds_is_evaluated_without_a_roc_curve(
+    tmp_path: Path, db_url: str
+) -> None:
+    """BTC never closed above 10^9 USDT: one class, so no ROC curve and ROC AUC null."""
+    never = {"rule": "above", "threshold": 1e9}
+    run = run_pipeline(_settings(tmp_path, db_url, label=never), steps=TRAIN)
+    assert run.status == "succeeded", run.error
+    assert f"{NAME}: one class in the backtest, no ROC curve" in run.notes
+    (version,) = _rows(db_url, sa.select(tables.model_versions))
+    metrics = version["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["roc_auc"] is None and metrics["positive_rate"] == 0.0
+    assert metrics["accuracy"] == 1.0 and metrics["brier"] < 0.01
+    written = {Path(f).name for f in run.files}
+    assert f"{NAME}_confusion_matrix.png" in written and f"{NAME}_roc_curve.png" not in written

@@ -19,7 +19,7 @@ import pandas as pd
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import MissingInputError
 from prevoir.evaluation.backtest import backtest, json_number
-from prevoir.evaluation.classification import classification_backtest
+from prevoir.evaluation.classification import LABEL, classification_backtest
 from prevoir.evaluation.classification_plots import plot_confusion_matrix, plot_roc_curve
 from prevoir.evaluation.plots import plot_feature_importance, plot_forecasts, write_metrics_json
 from prevoir.models.direct import DirectForecaster
@@ -50,7 +50,7 @@ def evaluate(ctx: RunContext) -> StepOutcome:
         exog = read_exogenous(ctx, spec, step="evaluate")
         out = ctx.run_dir("evaluate")
         if spec.task == "classification":
-            metrics, written = _classification(spec, history, exog, out)
+            metrics, written = _classification(spec, history, exog, out, notes=ctx.notes)
         else:
             metrics, written = _regression(spec, history, exog, out)
         written += _importance(ctx, spec, version, out)
@@ -79,14 +79,20 @@ def _regression(
 
 
 def _classification(
-    spec: ForecasterSpec, history: pd.DataFrame, exog: dict[str, pd.DataFrame], out: Path
+    spec: ForecasterSpec,
+    history: pd.DataFrame,
+    exog: dict[str, pd.DataFrame],
+    out: Path,
+    *,
+    notes: list[str],
 ) -> Evaluated:
     result = classification_backtest(make_model, history, spec, exog=exog)
-    written = [
-        plot_confusion_matrix(result, out / f"{spec.name}_confusion_matrix.png"),
-        plot_roc_curve(result, out / f"{spec.name}_roc_curve.png"),
-        write_metrics_json(result, out / f"{spec.name}_metrics.json"),
-    ]
+    written = [plot_confusion_matrix(result, out / f"{spec.name}_confusion_matrix.png")]
+    if result.scored()[LABEL].nunique() == 2:
+        written.append(plot_roc_curve(result, out / f"{spec.name}_roc_curve.png"))
+    else:  # e.g. a threshold never crossed in the backtest: no curve, ROC AUC stored as null
+        notes.append(f"{spec.name}: one class in the backtest, no ROC curve")
+    written.append(write_metrics_json(result, out / f"{spec.name}_metrics.json"))
     # NaN (ROC AUC of a single class) is stored as null: PostgreSQL's JSONB has no NaN
     return {k: json_number(v) for k, v in result.metrics.items()}, written
 
