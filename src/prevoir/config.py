@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from prevoir.domain.records import (
+    CLASSIFIER_KINDS,
     BacktestSpec,
     CatchupSpec,
     DerivedColumn,
@@ -37,6 +38,7 @@ from prevoir.domain.records import (
     ForecasterSpec,
     GateSpec,
     IntervalSpec,
+    LabelSpec,
     ModelKind,
     ModelSpec,
     TimeSpec,
@@ -202,6 +204,27 @@ class IntervalSettings(_Strict):
         return IntervalSpec(levels=tuple(self.levels), method=self.method, windows=self.windows)
 
 
+class LabelSettings(_Strict):
+    """The binary label of a classification forecaster (see ``domain.records.LabelSpec``)."""
+
+    rule: Literal["up", "above"]
+    threshold: float | None = None  # rule "above" only: y strictly above this value
+
+    @model_validator(mode="after")
+    def _threshold_only_for_above(self) -> LabelSettings:
+        if self.rule == "above" and self.threshold is None:
+            raise ValueError(
+                'rule "above" needs a threshold, e.g. label = { rule = "above", threshold = 100 }'
+            )
+        if self.rule != "above" and self.threshold is not None:
+            raise ValueError(f'threshold applies only to rule "above", not {self.rule!r}')
+        return self
+
+    def spec(self) -> LabelSpec:
+        """The core's view of this label."""
+        return LabelSpec(rule=self.rule, threshold=self.threshold)
+
+
 class ForecasterSettings(_Strict):
     """What to forecast and how."""
 
@@ -219,6 +242,9 @@ class ForecasterSettings(_Strict):
     series: list[str] = Field(default_factory=list)
     gates: GateSettings = GateSettings()
     intervals: IntervalSettings = IntervalSettings()
+    # classification: yhat is the probability that ``label`` holds (kinds in CLASSIFIER_KINDS)
+    task: Literal["regression", "classification"] = "regression"
+    label: LabelSettings | None = None
 
     @field_validator("horizons")
     @classmethod
@@ -226,6 +252,29 @@ class ForecasterSettings(_Strict):
         if not value or min(value) < 1:
             raise ValueError("horizons must be a non-empty list of steps >= 1, e.g. [1, 6, 24]")
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _label_matches_task(self) -> ForecasterSettings:
+        if self.task == "regression":
+            if self.label is not None:
+                raise ValueError('label applies only to task = "classification"; remove it')
+            return self
+        if self.label is None:
+            raise ValueError(
+                'task = "classification" needs a label, e.g. label = { rule = "up" } or '
+                'label = { rule = "above", threshold = 100 }'
+            )
+        if self.model.kind not in CLASSIFIER_KINDS:
+            raise ValueError(
+                f"model kind {self.model.kind!r} cannot classify; use one of "
+                f"{list(CLASSIFIER_KINDS)} for a classification forecaster"
+            )
+        if self.intervals.levels:
+            raise ValueError(
+                "a classification forecaster issues probabilities, not intervals; remove "
+                "intervals.levels"
+            )
+        return self
 
 
 class Settings(BaseSettings):
@@ -478,6 +527,8 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         train_stride=fc.train_stride,
         series=tuple(fc.series),
         intervals=fc.intervals.spec(),
+        task=fc.task,
+        label=fc.label.spec() if fc.label is not None else None,
     )
 
 

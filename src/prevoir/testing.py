@@ -2,21 +2,38 @@
 
 Real data belongs in the tests that depend on real quirks; these series only need a known
 shape (trend, one seasonality, noise) so that a model's behaviour can be asserted.
+``binance_closes`` reads the real hourly Binance candles for the tests and benchmarks that
+need them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelKind, ModelScope, ModelSpec
+from prevoir.domain.records import (
+    FeatureSpec,
+    FillRule,
+    ForecasterSpec,
+    ModelKind,
+    ModelScope,
+    ModelSpec,
+    TimeSpec,
+    TransformSpec,
+)
+from prevoir.pipeline.sources import read_files
+from prevoir.pipeline.transform import clean_frame
 
 __all__ = [
     "FAST_LIGHTGBM",
     "FAST_PARAMS",
     "FAST_RANDOM_FOREST",
     "FAST_XGBOOST",
+    "binance_closes",
     "make_series",
     "make_spec",
 ]
@@ -100,3 +117,29 @@ def make_spec(
         "model": ModelSpec(kind=kind, season_length=season_length, params=params, scope=scope),
     }
     return ForecasterSpec(**(fields | overrides))  # type: ignore[arg-type]
+
+
+def binance_closes(
+    folder: Path, pairs: Sequence[str], *, fill: FillRule = "none", since: str | None = None
+) -> pd.DataFrame:
+    """``unique_id, ds, y`` hourly closes from CryptoDataDownload's ``Binance_<PAIR>_1h.csv``
+    files in ``folder``, cleaned by the transform step as the crypto example declares them
+    (``fill="none"`` keeps gaps as gaps); rows before ``since`` (ISO, UTC) are dropped."""
+    spec = TransformSpec(
+        dataset="candles",
+        time=TimeSpec("Unix Timestamp", unit="s"),
+        keys=("Symbol",),
+        values=("close",),
+        rename={"Close": "close"},
+        freq="h",
+        fill=fill,
+    )
+    frames = []
+    for pair in pairs:
+        name = f"Binance_{pair}_1h.csv"
+        raw = read_files(name, base_dir=folder, csv_options={"skiprows": 1})
+        frames.append(clean_frame(raw, spec, source=name).frame)
+    closes = pd.concat(frames, ignore_index=True).rename(columns={"close": Y})
+    if since is not None:
+        closes = closes[closes[DS] >= pd.Timestamp(since, tz="UTC")]
+    return closes[[UNIQUE_ID, DS, Y]].reset_index(drop=True)

@@ -64,5 +64,5 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
     uninterrupted = _forecasts(db_url)
 
     assert not resumed.duplicated(KEY).any()
-    assert len(resumed) == 2 * 3 * 24 * 4  # forecasters × series × initial origins × horizons
+    assert len(resumed) == 3 * 3 * 24 * 4  # forecasters × series × initial origins × horizons
     pd.testing.assert_frame_equal(resumed, uninterrupted)

@@ -7,17 +7,26 @@ import pandas as pd
 import pytest
 
 from prevoir.domain.columns import FORECAST_COLUMNS
-from prevoir.domain.records import ExogenousSpec, FeatureSpec, ForecasterSpec, ModelSpec
+from prevoir.domain.records import (
+    ExogenousSpec,
+    FeatureSpec,
+    ForecasterSpec,
+    LabelSpec,
+    ModelSpec,
+)
 from prevoir.errors import DataValidationError
 from prevoir.features import build_design
 from prevoir.models import (
     AutoForecaster,
     EnsembleForecaster,
     Forecaster,
+    ForestClassifier,
+    LightGBMClassifier,
     LightGBMForecaster,
     NotFittedError,
     RandomForestForecaster,
     SeasonalNaive,
+    XGBoostClassifier,
     XGBoostForecaster,
 )
 from prevoir.testing import FAST_LIGHTGBM, FAST_XGBOOST, make_series, make_spec
@@ -34,6 +43,10 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "random_forest-per_series": (RandomForestForecaster, "per_series"),
     "ensemble": (EnsembleForecaster, "global"),
     "auto": (AutoForecaster, "global"),
+    # classification forecasters (yhat = probability of a label), see models/classify.py
+    "lightgbm-classify": (LightGBMClassifier, "global"),
+    "xgboost-classify": (XGBoostClassifier, "global"),
+    "random_forest-per_series-classify": (ForestClassifier, "per_series"),
 }
 # fast members: a small LightGBM and a seasonal naive, median of the two; auto's own members
 # (hourly: LightGBM + XGBoost) with small parameters
@@ -61,6 +74,9 @@ def _spec(kind: str, **overrides: object) -> ForecasterSpec:
         overrides.setdefault("model", FAST_ENSEMBLE)
     if model_kind == "auto":
         overrides.setdefault("params", FAST_AUTO)
+    if kind.endswith("-classify"):
+        overrides.setdefault("task", "classification")
+        overrides.setdefault("label", LabelSpec(rule="up"))
     return make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 FillRule = Literal["none", "zero", "ffill", "interpolate", "nan"]
 Availability = Literal["known", "origin"]
@@ -30,6 +30,11 @@ EnsembleCombine = Literal["mean", "median"]
 ModelScope = Literal["global", "per_series"]
 RefitPolicy = Literal["never", "every", "always"]
 IntervalMethod = Literal["auto", "native", "conformal"]
+Task = Literal["regression", "classification"]
+LabelRule = Literal["up", "above"]
+# Model kinds that can classify (binary objective): the config and the factory both check it.
+ClassifierKind = Literal["lightgbm", "xgboost", "random_forest"]
+CLASSIFIER_KINDS: tuple[str, ...] = get_args(ClassifierKind)
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,20 @@ class IntervalSpec:
 
 
 @dataclass(frozen=True)
+class LabelSpec:
+    """The binary label a classification forecaster predicts the probability of.
+
+    ``rule="up"``: y at the target time is strictly above y at the origin ("the close in h
+    hours is above this close"); ``rule="above"``: y at the target time is strictly above
+    ``threshold``. The label is unknown (no training row, no score) wherever a value it needs
+    is missing: past the end of the data, in gaps, or at an origin without a value.
+    """
+
+    rule: LabelRule
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
 class ForecasterSpec:
     """What to forecast and how."""
 
@@ -203,6 +222,8 @@ class ForecasterSpec:
     series: tuple[str, ...] = ()  # empty: every series of the dataset
     gates: GateSpec = GateSpec()
     intervals: IntervalSpec = IntervalSpec()
+    task: Task = "regression"  # classification: yhat is the probability that ``label`` holds
+    label: LabelSpec | None = None  # required for classification, absent for regression
 
     @property
     def max_horizon(self) -> int:

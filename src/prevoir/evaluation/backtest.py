@@ -32,7 +32,16 @@ from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, sma
 from prevoir.features.grid import Panel, freq_to_ns, to_timestamps, utc_ns
 from prevoir.models.base import Forecaster
 
-__all__ = ["FOLD", "METRICS", "BacktestResult", "backtest", "fold_cutoffs"]
+__all__ = [
+    "FOLD",
+    "METRICS",
+    "BacktestResult",
+    "backtest",
+    "fold_cutoffs",
+    "fold_forecasts",
+    "json_number",
+    "json_records",
+]
 
 FOLD = "fold"
 METRICS = ("mae", "rmse", "smape", "mase")
@@ -68,9 +77,9 @@ class BacktestResult:
             "season_length": self.season_length,
             "cutoffs": [c.isoformat() for c in self.cutoffs],
             "n_series": int(self.forecasts[UNIQUE_ID].nunique()),
-            "metrics": {k: _json_number(v) for k, v in self.metrics.items()},
-            "by_step": _records(self.by_step),
-            "by_fold": _records(self.by_fold),
+            "metrics": {k: json_number(v) for k, v in self.metrics.items()},
+            "by_step": json_records(self.by_step),
+            "by_fold": json_records(self.by_fold),
         }
 
 
@@ -106,22 +115,13 @@ def backtest(
     exog: Mapping[str, pd.DataFrame] | None = None,
 ) -> BacktestResult:
     """Fit a fresh model per fold on data at or before its cut-off and score its forecasts."""
-    cutoffs = fold_cutoffs(history, spec)
-    folds, model_name = [], ""
-    for i, cutoff in enumerate(cutoffs):
-        train = history[history[DS] <= cutoff]
-        model = model_factory(spec).fit(train, exog)
-        model_name = type(model).__name__
-        series = pd.unique(train[UNIQUE_ID])
-        origins = pd.DataFrame({UNIQUE_ID: series, ORIGIN: cutoff})
-        forecasts = model.predict(train, origins, exog)
-        scale = _mase_scales(train, spec)
-        forecasts[FOLD] = i
-        forecasts["_scale"] = scale.reindex(forecasts[UNIQUE_ID]).to_numpy()
-        folds.append(forecasts)
+    cutoffs, model_name, forecasts = fold_forecasts(model_factory, history, spec, exog)
+    scales = [_mase_scales(history[history[DS] <= cutoff], spec) for cutoff in cutoffs]
+    scale = pd.concat(scales, keys=range(len(cutoffs)), names=[FOLD, UNIQUE_ID])
+    keys = pd.MultiIndex.from_arrays([forecasts[FOLD], forecasts[UNIQUE_ID]])
+    forecasts["_scale"] = scale.reindex(keys).to_numpy()
     actual = history[[UNIQUE_ID, DS, Y]]
-    rows = pd.concat(folds, ignore_index=True).merge(actual, on=[UNIQUE_ID, DS], how="left")
-    rows = _with_errors(rows)
+    rows = _with_errors(forecasts.merge(actual, on=[UNIQUE_ID, DS], how="left"))
     context = cutoffs[0] - pd.Timedelta(
         freq_to_ns(spec.freq) * spec.max_horizon * _CONTEXT_HORIZONS
     )
@@ -136,6 +136,38 @@ def backtest(
         by_fold=_grouped(rows, FOLD),
         actuals=actual[actual[DS] > context].sort_values([UNIQUE_ID, DS], ignore_index=True),
     )
+
+
+def fold_forecasts(
+    model_factory: Callable[[ForecasterSpec], Forecaster],
+    history: pd.DataFrame,
+    spec: ForecasterSpec,
+    exog: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    origins_per_fold: int = 1,
+) -> tuple[list[pd.Timestamp], str, pd.DataFrame]:
+    """Cut-offs, the model's class name, and ``unique_id, origin, ds, step, yhat, fold`` rows.
+
+    Each fold's fresh model, fitted on data at or before its cut-off, forecasts every series
+    from the cut-off and the ``origins_per_fold - 1`` periods after it (as catch-up does with
+    a champion it does not refit), never from past a series' last observation.
+    """
+    cutoffs = fold_cutoffs(history, spec)
+    period = pd.Timedelta(freq_to_ns(spec.freq))
+    newest = history.groupby(UNIQUE_ID)[DS].max()
+    folds, model_name = [], ""
+    for i, cutoff in enumerate(cutoffs):
+        train = history[history[DS] <= cutoff]
+        model = model_factory(spec).fit(train, exog)
+        model_name = type(model).__name__
+        times = cutoff + period * np.arange(max(origins_per_fold, 1))
+        origins = pd.MultiIndex.from_product(
+            [pd.unique(train[UNIQUE_ID]), times], names=[UNIQUE_ID, ORIGIN]
+        ).to_frame(index=False)
+        origins = origins[origins[ORIGIN] <= newest.reindex(origins[UNIQUE_ID]).to_numpy()]
+        seen = history[history[DS] <= origins[ORIGIN].max()]
+        folds.append(model.predict(seen, origins, exog).assign(**{FOLD: i}))
+    return cutoffs, model_name, pd.concat(folds, ignore_index=True)
 
 
 def _mase_scales(train: pd.DataFrame, spec: ForecasterSpec) -> pd.Series:
@@ -203,7 +235,7 @@ def _grouped(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _json_number(value: object) -> float | int | None:
+def json_number(value: object) -> float | int | None:
     """Counts and steps stay integers; NaN and infinities become None (JSON has neither)."""
     if isinstance(value, int | np.integer):
         return int(value)
@@ -211,5 +243,6 @@ def _json_number(value: object) -> float | int | None:
     return number if np.isfinite(number) else None
 
 
-def _records(table: pd.DataFrame) -> list[dict[str, float | int | None]]:
-    return [{str(k): _json_number(v) for k, v in row.items()} for row in table.to_dict("records")]
+def json_records(table: pd.DataFrame) -> list[dict[str, float | int | None]]:
+    """Rows of a metrics table as JSON-ready dicts (see ``json_number``)."""
+    return [{str(k): json_number(v) for k, v in row.items()} for row in table.to_dict("records")]

@@ -1,4 +1,4 @@
-"""Files a backtest leaves behind: forecast-vs-actual plots and a metrics JSON.
+"""Files a backtest leaves behind: forecast-vs-actual and feature-importance plots, metrics JSON.
 
 Plots are drawn on a bare Agg canvas (no pyplot), so nothing opens a window or touches
 matplotlib's global backend, whether it runs in the CLI, the scheduler or a test.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -20,9 +21,39 @@ from prevoir.domain.columns import DS, UNIQUE_ID, YHAT, Y, hi_column, interval_l
 from prevoir.errors import DataValidationError
 from prevoir.evaluation.backtest import FOLD, BacktestResult
 
-__all__ = ["plot_forecasts", "sample_series", "write_metrics_json"]
+__all__ = [
+    "new_figure",
+    "plot_feature_importance",
+    "plot_forecasts",
+    "sample_series",
+    "save_png",
+    "write_metrics_json",
+]
 
 _PANEL_HEIGHT = 2.6  # inches per series
+_IMPORTANCE_BARS = 20  # inputs shown in the feature-importance plot, most important first
+
+
+class Summarised(Protocol):
+    """A backtest result that can describe itself as JSON-ready data."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary written to the metrics file."""
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure on its own Agg canvas (no pyplot state), sized in inches."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_png(figure: Figure, path: str | Path) -> Path:
+    """Write ``figure`` as a PNG at ``path`` (folders created); the path written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target, format="png", dpi=100)
+    return target
 
 
 def sample_series(result: BacktestResult, n: int) -> list[str]:
@@ -46,8 +77,7 @@ def plot_forecasts(
             f"cannot plot series {unknown or ids} of forecaster {result.forecaster!r}: "
             "pick series that the backtest forecast"
         )
-    figure = Figure(figsize=(10.0, _PANEL_HEIGHT * len(ids)), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = new_figure(10.0, _PANEL_HEIGHT * len(ids))
     axes = figure.subplots(len(ids), 1, squeeze=False)[:, 0]
     for ax, sid in zip(axes, ids, strict=True):
         actual = result.actuals[result.actuals[UNIQUE_ID].astype(str) == str(sid)]
@@ -69,13 +99,32 @@ def plot_forecasts(
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.legend(loc="upper left", fontsize=7, ncols=2)
     axes[-1].set_xlabel("time (UTC)")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, format="png", dpi=100)
-    return target
+    return save_png(figure, path)
 
 
-def write_metrics_json(result: BacktestResult, path: str | Path) -> Path:
+def plot_feature_importance(importance: pd.Series, path: str | Path, *, title: str) -> Path:
+    """Write a PNG of horizontal bars: each input's share of the total importance.
+
+    ``importance`` is indexed by input name (e.g. ``DirectForecaster.feature_importance()``);
+    the ``_IMPORTANCE_BARS`` largest are drawn, largest on top.
+    """
+    values = importance.astype(np.float64)
+    total = float(values.sum())
+    if len(values) == 0 or not np.isfinite(total) or total <= 0:
+        raise DataValidationError(
+            f"cannot plot feature importance for {title!r}: the model reports no importance "
+            "(all zero); check that it was trained on rows with varying inputs"
+        )
+    top = (values / total).sort_values(ascending=False).head(_IMPORTANCE_BARS)[::-1]
+    figure = new_figure(8.0, 1.0 + 0.3 * len(top))
+    ax = figure.subplots()
+    ax.barh([str(name) for name in top.index], top.to_numpy(), color="tab:blue")
+    ax.set_xlabel("share of total importance")
+    ax.set_title(title, fontsize=9)
+    return save_png(figure, path)
+
+
+def write_metrics_json(result: Summarised, path: str | Path) -> Path:
     """Write ``result.to_dict()`` as JSON: forecaster, model, cut-offs, metrics by step/fold."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,12 @@
 """Forecasting models behind one contract: fit on history, forecast from many origins."""
 
 from prevoir.models.base import Forecaster, NotFittedError
+from prevoir.models.classify import (
+    ForestClassifier,
+    LightGBMClassifier,
+    XGBoostClassifier,
+    make_classifier,
+)
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.factory import MODEL_KINDS, make_model
@@ -15,10 +21,14 @@ __all__ = [
     "DirectForecaster",
     "EnsembleForecaster",
     "Forecaster",
+    "ForestClassifier",
+    "LightGBMClassifier",
     "LightGBMForecaster",
     "NotFittedError",
     "RandomForestForecaster",
     "SeasonalNaive",
+    "XGBoostClassifier",
     "XGBoostForecaster",
+    "make_classifier",
     "make_model",
 ]

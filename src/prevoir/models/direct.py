@@ -8,7 +8,9 @@ forecast is multiplied back. The same scaling is applied whatever the scope, so 
 ``per_series`` model sees the same inputs as the ``global`` one, only fewer rows.
 
 Subclasses adapt one library (LightGBM, XGBoost, scikit-learn) through four small hooks:
-``_library_params``, ``_train``, ``_predict_matrix`` and ``_importance``.
+``_library_params``, ``_train``, ``_predict_matrix`` and ``_importance``; the classifiers
+(``prevoir.models.classify``) also replace what is learnt and returned, ``_target`` and
+``_forecast_values``, and what inputs are relative to, ``_input_scale``.
 """
 
 from __future__ import annotations
@@ -106,11 +108,8 @@ class DirectForecaster(Forecaster):
 
     def fit_design(self, design: pd.DataFrame) -> Self:
         """Train on a design table; rows whose target is unknown are dropped first."""
-        known = self._training_rows(design)
+        known, target = self._training_rows(design)
         series = pd.Index(pd.unique(known[UNIQUE_ID]))
-        target = known[Y].to_numpy(np.float64)
-        if self.scaled:
-            target = target / known[SCALE].to_numpy(np.float64)
         matrix = self._matrix(known, series)
         if self.scope == "global":
             estimators = {GLOBAL: self._train(matrix, target)}
@@ -145,9 +144,7 @@ class DirectForecaster(Forecaster):
             yhat = self._predict_matrix(self.estimators_[GLOBAL], matrix)
         else:
             yhat = self._predict_per_series(design, matrix)
-        yhat = np.asarray(yhat, dtype=np.float64)
-        if self.scaled:
-            yhat = yhat * design[SCALE].to_numpy(np.float64)
+        yhat = self._forecast_values(np.asarray(yhat, dtype=np.float64), design)
         out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: yhat})
         return out[list(FORECAST_COLUMNS)]
 
@@ -169,7 +166,24 @@ class DirectForecaster(Forecaster):
             "fix model.params"
         )
 
-    def _training_rows(self, design: pd.DataFrame) -> pd.DataFrame:
+    def _target(self, design: pd.DataFrame) -> np.ndarray:
+        """What the estimators learn per design row (NaN: unknown, the row is dropped).
+
+        Regression: y, divided by the row's ``scale`` when scaled; classifiers override it.
+        """
+        target = design[Y].to_numpy(np.float64)
+        return target / design[SCALE].to_numpy(np.float64) if self.scaled else target
+
+    def _forecast_values(self, raw: np.ndarray, design: pd.DataFrame) -> np.ndarray:
+        """``yhat`` from the estimators' outputs: back to the series' level when scaled."""
+        return raw * design[SCALE].to_numpy(np.float64) if self.scaled else raw
+
+    def _input_scale(self, design: pd.DataFrame) -> np.ndarray:
+        """What level-bearing inputs are divided by when scaled: the design's ``scale``."""
+        return design[SCALE].to_numpy(np.float64)
+
+    def _training_rows(self, design: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Rows with a known target, and that target; too few of them is a data error."""
         name = type(self).__name__
         missing = [c for c in (UNIQUE_ID, Y, SCALE, *feature_columns(self.spec)) if c not in design]
         if missing:
@@ -177,7 +191,9 @@ class DirectForecaster(Forecaster):
                 f"{name} for forecaster {self.spec.name!r}: the design table lacks {missing}; "
                 "rebuild it with the forecaster's current features (run the features step)"
             )
-        known = design[design[Y].notna()]
+        target = self._target(design)
+        keep = ~np.isnan(target)
+        known = design[keep]
         if len(known) < self.spec.min_train_rows:
             raise DataValidationError(
                 f"{name} for forecaster {self.spec.name!r}: {len(known)} training rows "
@@ -185,7 +201,7 @@ class DirectForecaster(Forecaster):
                 f"min_train_rows={self.spec.min_train_rows}; every origin needs the longest "
                 "lag or rolling window behind it: load more history or shorten lags/rolling"
             )
-        return known
+        return known, target[keep]
 
     def _predict_per_series(self, design: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:
         assert self.estimators_ is not None and self.series_ is not None
@@ -208,7 +224,7 @@ class DirectForecaster(Forecaster):
     def _matrix(self, design: pd.DataFrame, series: pd.Index) -> np.ndarray:
         """Inputs as one float64 matrix; level-bearing columns divided by the origin's scale."""
         matrix = np.empty((len(design), len(self.features)), dtype=np.float64)
-        scale = design[SCALE].to_numpy(np.float64) if self.scaled else None
+        scale = self._input_scale(design) if self.scaled else None
         for j, name in enumerate(self.features):
             if name == ID_FEATURE:
                 codes = series.get_indexer(pd.Index(design[UNIQUE_ID])).astype(np.float64)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from prevoir.domain.records import ForecasterSpec, IntervalSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
+from prevoir.models.classify import make_classifier
 from prevoir.models.conformal import ConformalForecaster
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
@@ -31,7 +32,13 @@ MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
     """An unfitted model for ``spec.model.kind``, issuing the intervals of ``spec.intervals``
-    (native or conformal, see ``interval_method``); an unknown kind is a config error."""
+    (native or conformal, see ``interval_method``); an unknown kind is a config error.
+
+    Classification forecasters get a classifier of that kind (``prevoir.models.classify``);
+    they issue probabilities, never intervals.
+    """
+    if spec.task == "classification":
+        return make_classifier(spec)
     try:
         build = MODEL_KINDS[spec.model.kind]
     except KeyError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
@@ -39,12 +39,14 @@ class RandomForestForecaster(DirectForecaster):
     """
 
     library = "scikit-learn RandomForestRegressor"
+    # the scikit-learn estimator trained; the classifier (``prevoir.models.classify``) swaps it
+    estimator_class: ClassVar[Any] = RandomForestRegressor
 
     def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
         merged = dict(FOREST_DEFAULTS)
         for key, value in params.items():
             merged[_ALIASES.get(key, key)] = value
-        known = RandomForestRegressor().get_params()
+        known = self.estimator_class().get_params()
         unknown = sorted(set(merged) - set(known))
         if unknown:
             raise self._refused(
@@ -52,9 +54,9 @@ class RandomForestForecaster(DirectForecaster):
             )
         return merged
 
-    def _train(self, matrix: np.ndarray, target: np.ndarray) -> RandomForestRegressor:
+    def _train(self, matrix: np.ndarray, target: np.ndarray) -> Any:
         try:
-            forest = RandomForestRegressor(**self.params).fit(matrix, target)
+            forest = self.estimator_class(**self.params).fit(matrix, target)
         except ValueError as exc:
             # scikit-learn's InvalidParameterError is both a ValueError and a TypeError;
             # other ValueErrors are about the data and propagate unchanged.
@@ -69,11 +71,15 @@ class RandomForestForecaster(DirectForecaster):
         """Rows split into ``n_jobs`` chunks predicted in threads (trees release the GIL)."""
         jobs = max(int(self.params.get("n_jobs") or 1), 1)  # type: ignore[call-overload]
         if jobs == 1 or len(matrix) < 2 * jobs:
-            return np.asarray(estimator.predict(matrix), dtype=np.float64)
+            return np.asarray(self._predict_chunk(estimator, matrix), dtype=np.float64)
         chunks = np.array_split(matrix, jobs)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            parts = list(pool.map(estimator.predict, chunks))
+            parts = list(pool.map(lambda chunk: self._predict_chunk(estimator, chunk), chunks))
         return np.concatenate(parts).astype(np.float64, copy=False)
+
+    def _predict_chunk(self, estimator: Any, matrix: np.ndarray) -> np.ndarray:
+        """One estimator's outputs for some rows, single-threaded."""
+        return np.asarray(estimator.predict(matrix), dtype=np.float64)
 
     def _importance(self, estimator: Any) -> np.ndarray:
         return np.asarray(estimator.feature_importances_, dtype=np.float64)

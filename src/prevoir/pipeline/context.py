@@ -97,8 +97,8 @@ class StorePort(Protocol):
     def update_metrics(self, version: int, metrics: Mapping[str, Any]) -> None:
         """Record backtest metrics on a version."""
 
-    def set_alias(self, forecaster: str, alias: str, version: int) -> None:
-        """Point ``alias`` at ``version``."""
+    def set_alias(self, forecaster: str, alias: str, version: int, *, reason: str = "") -> None:
+        """Point ``alias`` at ``version``; ``reason`` goes to the alias history."""
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,9 @@ class SqlStore:
         with self.engine.begin() as conn:
             set_model_metrics(conn, version, metrics)
 
-    def set_alias(self, forecaster: str, alias: str, version: int) -> None:
-        """Move an alias of this profile."""
+    def set_alias(self, forecaster: str, alias: str, version: int, *, reason: str = "") -> None:
+        """Move an alias of this profile (an automatic promotion, recorded with its reason)."""
         with self.engine.begin() as conn:
-            set_alias(conn, forecaster, self.profile, alias, version)
+            set_alias(
+                conn, forecaster, self.profile, alias, version, action="promote", reason=reason
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from importlib import metadata
 from typing import Any
 
@@ -45,7 +46,7 @@ def _metadata(
     return {
         "forecaster": spec.name,
         "kind": spec.model.kind,
-        "params": dict(spec.model.params) | {"season_length": spec.model.season_length},
+        "params": dict(spec.model.params) | _task_params(spec),
         "features": [c for c in design.columns if c not in ("unique_id", "origin", "ds", Y)],
         "train_start": known[DS].min() if len(known) else None,
         "train_end": known[DS].max() if len(known) else None,
@@ -55,6 +56,14 @@ def _metadata(
         "run_id": run_id,
         "metrics": training_facts(design, spec),  # evaluate adds the backtest to these
     }
+
+
+def _task_params(spec: ForecasterSpec) -> dict[str, Any]:
+    """What the version learnt besides the model's params: season, task, label (if any)."""
+    params: dict[str, Any] = {"season_length": spec.model.season_length, "task": spec.task}
+    if spec.label is not None:
+        params["label"] = asdict(spec.label)
+    return params
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
