@@ -61,7 +61,7 @@ END = pd.Timestamp("2000-02-11 23:00", tz="UTC")
 LAGS = (1, 2, 3, 24, 48, 168)
 ROLLING = (24, 168)
 CALENDAR = ("hour", "dayofweek")
-LGBM = {
+LGBM: dict[str, Any] = {
     "n_estimators": 100,
     "learning_rate": 0.1,
     "num_leaves": 63,
@@ -149,7 +149,8 @@ def score(forecasts: pd.DataFrame, frame: pd.DataFrame, scales: pd.Series) -> di
     errors = forecasts[["unique_id", "step"]].assign(error=error)
     per_series = errors.groupby(["step", "unique_id"])["error"].mean()
     scaled = per_series / scales.reindex(per_series.index.get_level_values("unique_id")).values
-    return {int(h): float(v) for h, v in scaled.groupby(level="step").mean().items()}
+    means = scaled.groupby(level="step").mean()
+    return {int(h): float(v) for h, v in zip(means.index.tolist(), means.tolist(), strict=True)}
 
 
 def seasonal_naive(frame: pd.DataFrame, origins: pd.DatetimeIndex) -> Row:
@@ -336,7 +337,7 @@ def mlforecast_cv(frame: pd.DataFrame, n_windows: int, n_origins: int, *, refit:
     from mlforecast.lag_transforms import RollingMean, RollingStd
     from mlforecast.target_transforms import LocalStandardScaler
 
-    rolling = [t(window_size=w) for w in ROLLING for t in (RollingMean, RollingStd)]
+    rolling: list[Any] = [t(window_size=w) for w in ROLLING for t in (RollingMean, RollingStd)]
     fcst = MLForecast(
         models={"lgbm": LGBMRegressor(**LGBM)},
         freq="h",
@@ -415,6 +416,22 @@ def darts_model(step: int) -> Any:
     )
 
 
+def hourly_forecasts(
+    model: Any, series: Any, past: Any, first: pd.Timestamp, *, retrain: bool
+) -> Any:
+    """``historical_forecasts`` from every hour from ``first`` on, one point each."""
+    return model.historical_forecasts(
+        series,
+        past_covariates=past,
+        start=first + HOUR,  # the origin's next hour; the model's shift adds the rest
+        forecast_horizon=1,
+        stride=1,
+        retrain=retrain,
+        last_points_only=True,
+        show_warnings=False,
+    )
+
+
 def darts_frame(outputs: list[Any], ids: list[str], step: int) -> pd.DataFrame:
     """Darts forecasts (one TimeSeries per series) as ``unique_id, origin, step, yhat``."""
     parts = []
@@ -450,16 +467,7 @@ def darts_global(frame: pd.DataFrame, origins: pd.DatetimeIndex) -> Row:
                 past_covariates=past_scaled,
             )
         with stopwatch(forecast_seconds):
-            out = model.historical_forecasts(
-                scaled,
-                past_covariates=past_scaled,
-                start=first + HOUR,  # the origin's next hour; the shift adds the rest
-                forecast_horizon=1,
-                stride=1,
-                retrain=False,
-                last_points_only=True,
-                show_warnings=False,
-            )
+            out = hourly_forecasts(model, scaled, past_scaled, first, retrain=False)
         parts.append(darts_frame(out, ids, step))
     forecasts = pd.concat(parts, ignore_index=True)
     forecasts = forecasts[forecasts["origin"].isin(origins)]
@@ -485,16 +493,7 @@ def darts_classic(frame: pd.DataFrame, origins: pd.DatetimeIndex, case: Case) ->
     with stopwatch(seconds):
         for step in HORIZONS:
             for series, covariates in zip(targets[subset], past[subset], strict=True):
-                darts_model(step).historical_forecasts(
-                    series,
-                    past_covariates=covariates,
-                    start=first + HOUR,  # the origin's next hour; the shift adds the rest
-                    forecast_horizon=1,
-                    stride=1,
-                    retrain=True,
-                    last_points_only=True,
-                    show_warnings=False,
-                )
+                hourly_forecasts(darts_model(step), series, covariates, first, retrain=True)
     measured = seconds[0]
     factor = (len(targets) / case.classic_series) * (len(origins) / case.classic_origins)
     return Row(
