@@ -36,6 +36,8 @@ lint: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/ingest.py --quick
 	$(BIN)/python bench/demo.py --quick
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/catchup.py --quick
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage
