@@ -230,3 +230,12 @@ def test_mlflow_section_without_mlflow_installed_is_a_config_error(
     with pytest.raises(ConfigError, match=r"\[mlflow\] section"):
         rollback_champion(m.settings, "close_1h")
     assert len(recent_runs(m.settings, limit=1000)) == runs_before  # nothing was started
+
+
+def test_an_unsupported_tracking_uri_is_a_config_error_before_the_run(mirrored: Mirrored) -> None:
+    m = mirrored
+    wrong = _settings(m.settings.project_dir, tracking_uri="ftp://mlflow.example/store")
+    runs_before = len(recent_runs(m.settings, limit=1000))
+    with pytest.raises(ConfigError, match=r"\[mlflow\] tracking_uri 'ftp://mlflow.example/store'"):
+        run_pipeline(wrong, steps=["train"])
+    assert len(recent_runs(m.settings, limit=1000)) == runs_before

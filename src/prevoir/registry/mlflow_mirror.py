@@ -27,6 +27,7 @@ from mlflow.entities import Param, RunStatus
 from mlflow.exceptions import MlflowException
 
 from prevoir.domain.records import ForecasterSpec, MlflowSpec
+from prevoir.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,16 @@ class MlflowMirror:
         self.profile = profile
         self.notes = notes
         self.broken = False
-        self.client = MlflowClient(tracking_uri=spec.tracking_uri, registry_uri=spec.tracking_uri)
+        try:
+            self.client = MlflowClient(
+                tracking_uri=spec.tracking_uri, registry_uri=spec.tracking_uri
+            )
+        except MlflowException as exc:  # an unsupported URI: a config problem, not an outage
+            raise ConfigError(
+                f"[mlflow] tracking_uri {_where(spec.tracking_uri)!r} is not usable: "
+                f"{str(exc).strip().splitlines()[0][:200]} Use e.g. sqlite:///mlflow.db or "
+                "http://host:5000"
+            ) from exc
         self._parent: str | None = None
         self._children: dict[str, str] = {}
         self._forecasters: Mapping[str, ForecasterSpec] = {}
