@@ -39,6 +39,7 @@ from prevoir.domain.records import (
     GateSpec,
     IntervalSpec,
     LabelSpec,
+    MlflowSpec,
     ModelKind,
     ModelSpec,
     TimeSpec,
@@ -277,6 +278,18 @@ class ForecasterSettings(_Strict):
         return self
 
 
+class MlflowSettings(_Strict):
+    """Mirror runs, model versions and aliases into MLflow (needs ``prevoir[mlflow]``).
+
+    prevoir's store stays the source of truth; the mirror is written after each store change.
+    """
+
+    tracking_uri: str = "sqlite:///mlflow.db"  # relative SQLite paths: from the project folder
+    experiment: str = "prevoir"
+    registered_model_prefix: str = ""  # registered models: <prefix><profile>.<forecaster>
+    artifact_location: str | None = None  # new experiments' files; default ./mlartifacts
+
+
 class Settings(BaseSettings):
     """The effective configuration of one project under one profile."""
 
@@ -296,16 +309,14 @@ class Settings(BaseSettings):
     model_store: str | None = None
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
+    mlflow: MlflowSettings | None = None  # absent: no MLflow mirror
 
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the project folder."""
         url = self.store.url
         if self.store.password is not None:
             url = _with_password(url, self.store.password.get_secret_value())
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str((self.project_dir / url[len(prefix) :]).resolve())
-        return url
+        return _resolve_sqlite(url, self.project_dir)
 
     def artifacts_path(self) -> Path:
         """Folder where steps write feature tables, plots and model artifacts."""
@@ -321,7 +332,8 @@ class Settings(BaseSettings):
 
     def config_hash(self) -> str:
         """sha256 of the effective config, recorded with runs so results trace to it."""
-        text = json.dumps(self.model_dump(mode="json", exclude={"store"}), sort_keys=True)
+        # where results are stored or mirrored does not change them
+        text = json.dumps(self.model_dump(mode="json", exclude={"store", "mlflow"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def masked(self) -> dict[str, Any]:
@@ -333,7 +345,17 @@ class Settings(BaseSettings):
         for dataset in data["datasets"].values():
             if dataset["source"].get("url"):
                 dataset["source"]["url"] = mask_url(dataset["source"]["url"])
+        if data["mlflow"] is not None:
+            data["mlflow"]["tracking_uri"] = mask_url(data["mlflow"]["tracking_uri"])
         return data
+
+
+def _resolve_sqlite(url: str, project_dir: Path) -> str:
+    """``url`` with a relative SQLite path made absolute against ``project_dir``."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((project_dir / url[len(prefix) :]).resolve())
+    return url
 
 
 def mask_url(url: str) -> str:
@@ -537,3 +559,26 @@ def _declared_dataset(settings: Settings, name: str, key: str) -> DatasetSetting
         known = ", ".join(sorted(settings.datasets)) or "none"
         raise ConfigError(f"{key}: dataset {name!r} is not declared (datasets: {known})")
     return settings.datasets[name]
+
+
+def mlflow_spec(settings: Settings) -> MlflowSpec | None:
+    """The MLflow mirror's target with paths resolved, or None when ``[mlflow]`` is absent.
+
+    A local (SQLite) tracking store keeps new experiments' files in ``mlartifacts/`` of the
+    project unless ``artifact_location`` says otherwise; a server picks its own.
+    """
+    cfg = settings.mlflow
+    if cfg is None:
+        return None
+    uri = _resolve_sqlite(cfg.tracking_uri, settings.project_dir)
+    location = cfg.artifact_location
+    if location is None and uri.startswith("sqlite:"):
+        location = "mlartifacts"
+    if location is not None and "://" not in location:
+        location = (settings.project_dir / location).resolve().as_uri()
+    return MlflowSpec(
+        tracking_uri=uri,
+        experiment=cfg.experiment,
+        registered_model_prefix=cfg.registered_model_prefix,
+        artifact_location=location,
+    )

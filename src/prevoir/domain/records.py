@@ -246,3 +246,22 @@ class StepRecord:
     rows_out: int = 0
     files: tuple[str, ...] = ()
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class MlflowSpec:
+    """Where model versions, aliases and run results are mirrored (an optional MLflow store).
+
+    ``tracking_uri`` is absolute (relative SQLite paths are resolved by the config layer);
+    ``artifact_location`` is the root for new experiments' files (None: the server decides).
+    Registered models are named ``<registered_model_prefix><profile>.<forecaster>``.
+    """
+
+    tracking_uri: str
+    experiment: str = "prevoir"
+    registered_model_prefix: str = ""
+    artifact_location: str | None = None
+
+    def registered_model(self, profile: str, forecaster: str) -> str:
+        """The MLflow registered model that holds ``forecaster``'s versions in ``profile``."""
+        return f"{self.registered_model_prefix}{profile}.{forecaster}"

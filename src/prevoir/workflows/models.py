@@ -15,6 +15,7 @@ from prevoir.errors import NotFoundError
 from prevoir.registry.lifecycle import AliasMove, promote, prune, rollback
 from prevoir.storage.model_versions import get_model_version, list_model_versions
 from prevoir.storage.runs import get_run
+from prevoir.workflows.mirror import open_mirror
 from prevoir.workflows.runs import open_store
 
 __all__ = [
@@ -89,18 +90,26 @@ def compare_versions(settings: Settings, first: int, second: int) -> pd.DataFram
 
 
 def promote_version(settings: Settings, version_id: int, *, reason: str = "") -> AliasMove:
-    """Make a version champion of its forecaster in this profile."""
+    """Make a version champion of its forecaster in this profile (and in MLflow, if set)."""
+    mirror = open_mirror(settings, notes=[])
     with _connection(settings, write=True) as conn:
-        return promote(conn, version_id, profile=settings.profile, reason=reason or "manual")
+        move = promote(conn, version_id, profile=settings.profile, reason=reason or "manual")
+        row = get_model_version(conn, move.new)
+    mirror.alias_moved(move.alias, row)
+    return move
 
 
 def rollback_champion(settings: Settings, forecaster: str) -> AliasMove:
-    """Restore the previous champion of ``forecaster`` in this profile."""
+    """Restore the previous champion of ``forecaster`` in this profile (and in MLflow)."""
     if forecaster not in settings.forecasters:
         known = ", ".join(sorted(settings.forecasters)) or "none"
         raise NotFoundError(f"no forecaster {forecaster!r} in the project (known: {known})")
+    mirror = open_mirror(settings, notes=[])
     with _connection(settings, write=True) as conn:
-        return rollback(conn, forecaster, profile=settings.profile)
+        move = rollback(conn, forecaster, profile=settings.profile)
+        row = get_model_version(conn, move.new)
+    mirror.alias_moved(move.alias, row)
+    return move
 
 
 def prune_versions(

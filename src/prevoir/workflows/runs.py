@@ -24,6 +24,7 @@ from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.runs import finish_run, record_step, start_run
 from prevoir.storage.sql_source import read_sql_source
+from prevoir.workflows.mirror import open_mirror
 from prevoir.workflows.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ def run_pipeline(
     names = order_steps(steps)
     datasets = {name: _plan(settings, name) for name in settings.datasets}
     forecasters = {name: forecaster_spec(name, settings) for name in settings.forecasters}
+    notes: list[str] = []
+    mirror = open_mirror(settings, notes=notes)
     engine = open_store(settings)
+    status = "failed"
     try:
         with engine.begin() as conn:
             run_id = start_run(
@@ -78,11 +82,19 @@ def run_pipeline(
                 trigger=trigger,
                 config_hash=settings.config_hash(),
             )
+        mirror.run_started(
+            run_id=run_id,
+            trigger=trigger,
+            config_hash=settings.config_hash(),
+            steps=names,
+            forecasters=forecasters,
+        )
         store = SqlStore(
             engine,
             run_id=run_id,
             profile=settings.profile,
             model_store=settings.model_store_location(),
+            mirror=mirror,
         )
         ctx = RunContext(
             run_id=run_id,
@@ -92,13 +104,17 @@ def run_pipeline(
             store=store,
             artifacts_dir=settings.artifacts_path(),
             progress=progress or SilentProgress(),
+            notes=notes,
         )
         locks = [f"train:{settings.profile}:{f}" for f in forecasters]
         if not TRAINING_STEPS & set(names):
             locks = []
         with _leases(engine, run_id, locks) as renew:
-            return _execute(engine, ctx, names, after_step=renew)
+            summary = _execute(engine, ctx, names, after_step=renew)
+        status = summary.status
+        return summary
     finally:
+        mirror.run_finished(status)
         engine.dispose()
 
 

@@ -1,7 +1,8 @@
 """``SqlStore``: the pipeline's StorePort over the SQL store and the model registry.
 
 Each method owns one short transaction, except ``load_observations`` which writes every
-dataset in a single one, so a failed load leaves the store exactly as it was.
+dataset in a single one, so a failed load leaves the store exactly as it was. Registry
+changes are passed to the ``mirror`` (e.g. MLflow) after their transaction committed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy import Engine
 from prevoir.models.base import Forecaster
 from prevoir.pipeline.context import ModelVersionInfo
 from prevoir.registry.artifacts import read_verified, sha256_file
+from prevoir.registry.lifecycle import CHALLENGER
+from prevoir.registry.mirror import NoMirror, RegistryMirror
 from prevoir.registry.versions import load_version, save_version
 from prevoir.storage.artifacts import latest_artifact, record_artifact
 from prevoir.storage.forecasts import last_origins, upsert_forecasts
@@ -36,11 +39,20 @@ from prevoir.storage.observations import (
 class SqlStore:
     """The store as one run of one profile sees it."""
 
-    def __init__(self, engine: Engine, *, run_id: int, profile: str, model_store: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        run_id: int,
+        profile: str,
+        model_store: str,
+        mirror: RegistryMirror | None = None,
+    ) -> None:
         self.engine = engine
         self.run_id = run_id
         self.profile = profile
         self.model_store = model_store
+        self.mirror: RegistryMirror = mirror or NoMirror()
 
     def load_observations(self, frames: Mapping[str, tuple[pd.DataFrame, tuple[str, ...]]]) -> int:
         """Upsert every dataset in one transaction."""
@@ -96,6 +108,7 @@ class SqlStore:
                 sha256=sha256_file(path),
                 rows=rows,
             )
+        self.mirror.artifact_recorded(subject, kind=kind, path=path)
 
     def latest_artifact(self, *, subject: str, kind: str) -> Path | None:
         """The newest file of ``kind``, after checking it was not changed since."""
@@ -110,7 +123,11 @@ class SqlStore:
     def save_model(self, model: Forecaster, *, metadata: Mapping[str, Any]) -> int:
         """A new version, aliased ``challenger``."""
         with self.engine.begin() as conn:
-            return save_version(conn, model, metadata=metadata, model_store=self.model_store)
+            version = save_version(conn, model, metadata=metadata, model_store=self.model_store)
+            row = get_model_version(conn, version)
+        self.mirror.version_saved(row)
+        self.mirror.alias_moved(CHALLENGER, row)
+        return version
 
     def load_model(self, version: int) -> Forecaster:
         """A verified model version."""
@@ -135,6 +152,8 @@ class SqlStore:
         """Store backtest metrics on a version."""
         with self.engine.begin() as conn:
             set_model_metrics(conn, version, metrics)
+            row = get_model_version(conn, version)
+        self.mirror.metrics_updated(row)
 
     def set_alias(self, forecaster: str, alias: str, version: int, *, reason: str = "") -> None:
         """Move an alias of this profile (an automatic promotion, recorded with its reason)."""
@@ -142,3 +161,5 @@ class SqlStore:
             set_alias(
                 conn, forecaster, self.profile, alias, version, action="promote", reason=reason
             )
+            row = get_model_version(conn, version)
+        self.mirror.alias_moved(alias, row)
