@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from tests.e2e.conftest import Cli, _pg_database
 
 FREMONT = Path("data") / "FremontBridge.csv"
-TABLES = ("series", "observations", "forecasts", "model_versions", "aliases")
+WEATHER = Path("data") / "BicycleWeather.csv"
+TABLES = ("series", "observations", "forecasts", "model_versions", "aliases", "alias_history")
 
 
 @pytest.fixture(
@@ -87,6 +88,8 @@ CASES = {
         ["FremontBridge.csv", "13/45/2024"],
     ),
     "empty file": (FREMONT, lambda text: "", 3, ["FremontBridge.csv"]),
+    # the exogenous (weather) source gone: retraining aborts before any write
+    "missing weather source": (WEATHER, lambda text: None, 3, ["BicycleWeather.csv"]),
     "config typo": (
         Path("prevoir.toml"),
         lambda text: text.replace("train_stride = 3", "train_strid = 3"),
@@ -102,7 +105,11 @@ def test_bad_input_fails_clearly_and_changes_nothing(ran: Cli, case: str) -> Non
     path = ran.project / relative
     original = path.read_text()
     before = _snapshot(ran)
-    path.write_text(edit(original))
+    changed = edit(original)
+    if changed is None:
+        path.unlink()
+    else:
+        path.write_text(changed)
     try:
         done = ran("run", "--profile", "dev", check=False)
     finally:
