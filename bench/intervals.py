@@ -23,21 +23,19 @@ import platform
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from m4 import FEATURES, SPECS, H, M, load, long_frame
 from prevoir.domain.records import ForecasterSpec, IntervalSpec
 from prevoir.errors import StoreError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, mase_scale
 from prevoir.models.factory import make_model
 from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.forecasts import upsert_forecasts
-
-from m4 import FEATURES, H, M, SPECS, load, long_frame  # noqa: I001  (bench/ sibling)
 
 LEVEL = 95
 PG_URL = os.environ.get("PREVOIR_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -94,10 +92,7 @@ def run_mlforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]],
     fcst.fit(frame, prediction_intervals=PredictionIntervals(n_windows=2, h=H))
     out = fcst.predict(H, level=[LEVEL])
     seconds = time.perf_counter() - t0
-    by_id = {uid: part for uid, part in out.groupby("unique_id")}
-    cols = (f"lgb-lo-{LEVEL}", f"lgb-hi-{LEVEL}")
-    ids = history["unique_id"].unique()
-    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids], seconds
+    return _bands(out, history["unique_id"].unique(), "lgb"), seconds
 
 
 def run_statsforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]], float]:
@@ -109,10 +104,14 @@ def run_statsforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...
     sf = StatsForecast(models=[SeasonalNaive(season_length=M)], freq="h", n_jobs=1)
     out = sf.forecast(df=frame, h=H, level=[LEVEL])
     seconds = time.perf_counter() - t0
-    by_id = {uid: part for uid, part in out.groupby("unique_id")}
-    cols = (f"SeasonalNaive-lo-{LEVEL}", f"SeasonalNaive-hi-{LEVEL}")
-    ids = history["unique_id"].unique()
-    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids], seconds
+    return _bands(out, history["unique_id"].unique(), "SeasonalNaive"), seconds
+
+
+def _bands(out: pd.DataFrame, ids: np.ndarray, model: str) -> list[tuple[np.ndarray, ...]]:
+    """Nixtla's ``<model>-lo-<level>``/``-hi-`` columns, per series in ``ids`` order."""
+    by_id = dict(list(out.groupby("unique_id")))
+    cols = (f"{model}-lo-{LEVEL}", f"{model}-hi-{LEVEL}")
+    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids]
 
 
 def accuracy(n_series: int | None) -> dict[str, tuple[float, float, float]]:
@@ -171,7 +170,9 @@ def storage(n_rows: int) -> dict[str, float]:
                 frame = forecast_rows(n_rows, levels)
                 name = f"bench_{label.replace(' ', '_').replace('+', '_')}"
                 with engine.begin() as conn:
-                    conn.execute(sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name})
+                    conn.execute(
+                        sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name}
+                    )
                 t0 = time.perf_counter()
                 with engine.begin() as conn:
                     upsert_forecasts(conn, name, frame, model_version_id=None, run_id=None)
@@ -179,7 +180,9 @@ def storage(n_rows: int) -> dict[str, float]:
                 results[f"{backend} {label}"] = rate
                 print(f"{backend:<11} {label:<12} {len(frame):>9,} rows  {rate:>11,.0f} rows/s")
                 with engine.begin() as conn:
-                    conn.execute(sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name})
+                    conn.execute(
+                        sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name}
+                    )
             engine.dispose()
     return results
 
@@ -188,7 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 series, 100 k rows")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"== M4 Hourly, {LEVEL}% intervals ==")
     acc = accuracy(40 if args.quick else None)
     print("== forecast writes ==")
