@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from m4 import FEATURES, SPECS, H, M, load, long_frame
-from prevoir.domain.records import ForecasterSpec, IntervalSpec
+from m4 import FEATURES, H, M, load, long_frame, m4_spec
+from prevoir.domain.records import IntervalSpec
 from prevoir.errors import StoreError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, mase_scale
 from prevoir.models.factory import make_model
@@ -53,17 +53,7 @@ def score(
 
 
 def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]], float]:
-    spec = ForecasterSpec(
-        name=f"m4_{kind}",
-        dataset="m4",
-        target="y",
-        freq="h",
-        horizons=tuple(range(1, H + 1)),
-        features=FEATURES,
-        model=SPECS[kind],
-        train_window=24 * 28,
-        train_stride=6,
-    )
+    spec = m4_spec(kind)
     spec = replace(spec, intervals=IntervalSpec(levels=(LEVEL,), method="conformal"))
     t0 = time.perf_counter()
     model = make_model(spec).fit(history)
