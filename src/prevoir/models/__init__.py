@@ -1,6 +1,7 @@
 """Forecasting models behind one contract: fit on history, forecast from many origins."""
 
 from prevoir.models.base import Forecaster, NotFittedError
+from prevoir.models.conformal import ConformalForecaster
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.factory import MODEL_KINDS, make_model
@@ -12,6 +13,7 @@ from prevoir.models.xgb import XGBoostForecaster
 __all__ = [
     "MODEL_KINDS",
     "AutoForecaster",
+    "ConformalForecaster",
     "DirectForecaster",
     "EnsembleForecaster",
     "Forecaster",
