@@ -5,8 +5,9 @@ Part 1, accuracy: M4 Hourly (414 series, h = 48) scored as the M4 competition sc
 over series of the interval score over the in-sample seasonal MAE, m = 24; lower is
 better). prevoir's conformal LightGBM and seasonal naive run through ``make_model`` as the
 pipeline does; the peers are mlforecast's LightGBM with its own conformal intervals
-(``PredictionIntervals(n_windows=2, h=48)``, its documented usage) and statsforecast's
-SeasonalNaive with native intervals, called directly.
+(``PredictionIntervals(n_windows, h=48)``: its default 2 windows, and 4 windows = the same
+calibration span as prevoir's default) and statsforecast's SeasonalNaive with native
+intervals, called directly.
 
 Part 2, storage: rows/s of ``upsert_forecasts`` for 24 steps x many origins, with no band
 and with 80 + 95% bands, on SQLite and PostgreSQL (skipped when unreachable).
@@ -23,21 +24,19 @@ import platform
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from prevoir.domain.records import ForecasterSpec, IntervalSpec
+from m4 import FEATURES, H, M, load, long_frame, m4_spec
+from prevoir.domain.records import IntervalSpec
 from prevoir.errors import StoreError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, mase_scale
 from prevoir.models.factory import make_model
 from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.forecasts import upsert_forecasts
-
-from m4 import FEATURES, H, M, SPECS, load, long_frame  # noqa: I001  (bench/ sibling)
 
 LEVEL = 95
 PG_URL = os.environ.get("PREVOIR_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -55,17 +54,7 @@ def score(
 
 
 def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]], float]:
-    spec = ForecasterSpec(
-        name=f"m4_{kind}",
-        dataset="m4",
-        target="y",
-        freq="h",
-        horizons=tuple(range(1, H + 1)),
-        features=FEATURES,
-        model=SPECS[kind],
-        train_window=24 * 28,
-        train_stride=6,
-    )
+    spec = m4_spec(kind)
     spec = replace(spec, intervals=IntervalSpec(levels=(LEVEL,), method="conformal"))
     t0 = time.perf_counter()
     model = make_model(spec).fit(history)
@@ -77,7 +66,9 @@ def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[tuple[np.ndarray
     return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in last.index], seconds
 
 
-def run_mlforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]], float]:
+def run_mlforecast(
+    history: pd.DataFrame, n_windows: int
+) -> tuple[list[tuple[np.ndarray, ...]], float]:
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean
     from mlforecast.utils import PredictionIntervals
@@ -91,13 +82,10 @@ def run_mlforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]],
         lag_transforms={1: [RollingMean(24), RollingMean(168)]},
         date_features=["hour", "dayofweek"],
     )
-    fcst.fit(frame, prediction_intervals=PredictionIntervals(n_windows=2, h=H))
+    fcst.fit(frame, prediction_intervals=PredictionIntervals(n_windows=n_windows, h=H))
     out = fcst.predict(H, level=[LEVEL])
     seconds = time.perf_counter() - t0
-    by_id = {uid: part for uid, part in out.groupby("unique_id")}
-    cols = (f"lgb-lo-{LEVEL}", f"lgb-hi-{LEVEL}")
-    ids = history["unique_id"].unique()
-    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids], seconds
+    return _bands(out, history["unique_id"].unique(), "lgb"), seconds
 
 
 def run_statsforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...]], float]:
@@ -109,10 +97,14 @@ def run_statsforecast(history: pd.DataFrame) -> tuple[list[tuple[np.ndarray, ...
     sf = StatsForecast(models=[SeasonalNaive(season_length=M)], freq="h", n_jobs=1)
     out = sf.forecast(df=frame, h=H, level=[LEVEL])
     seconds = time.perf_counter() - t0
-    by_id = {uid: part for uid, part in out.groupby("unique_id")}
-    cols = (f"SeasonalNaive-lo-{LEVEL}", f"SeasonalNaive-hi-{LEVEL}")
-    ids = history["unique_id"].unique()
-    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids], seconds
+    return _bands(out, history["unique_id"].unique(), "SeasonalNaive"), seconds
+
+
+def _bands(out: pd.DataFrame, ids: np.ndarray, model: str) -> list[tuple[np.ndarray, ...]]:
+    """Nixtla's ``<model>-lo-<level>``/``-hi-`` columns, per series in ``ids`` order."""
+    by_id = dict(list(out.groupby("unique_id")))
+    cols = (f"{model}-lo-{LEVEL}", f"{model}-hi-{LEVEL}")
+    return [tuple(by_id[u][c].to_numpy(float) for c in cols) for u in ids]
 
 
 def accuracy(n_series: int | None) -> dict[str, tuple[float, float, float]]:
@@ -121,7 +113,8 @@ def accuracy(n_series: int | None) -> dict[str, tuple[float, float, float]]:
     runs = {
         "prevoir lightgbm (conformal)": lambda: run_prevoir("lightgbm", history),
         "prevoir seasonal_naive (conformal)": lambda: run_prevoir("seasonal_naive", history),
-        "mlforecast lightgbm (conformal)": lambda: run_mlforecast(history),
+        "mlforecast lightgbm (conformal, 2 windows)": lambda: run_mlforecast(history, 2),
+        "mlforecast lightgbm (conformal, 4 windows)": lambda: run_mlforecast(history, 4),
         "statsforecast SeasonalNaive (native)": lambda: run_statsforecast(history),
     }
     results = {}
@@ -129,7 +122,7 @@ def accuracy(n_series: int | None) -> dict[str, tuple[float, float, float]]:
         bands, seconds = run()
         cov, msis = score(series, actuals, bands)  # type: ignore[arg-type]
         results[name] = (cov, msis, seconds)
-        print(f"{name:<40} coverage {cov:6.3f}  MSIS {msis:7.2f}  {seconds:7.1f} s", flush=True)
+        print(f"{name:<44} coverage {cov:6.3f}  MSIS {msis:7.2f}  {seconds:7.1f} s", flush=True)
     return results
 
 
@@ -171,7 +164,9 @@ def storage(n_rows: int) -> dict[str, float]:
                 frame = forecast_rows(n_rows, levels)
                 name = f"bench_{label.replace(' ', '_').replace('+', '_')}"
                 with engine.begin() as conn:
-                    conn.execute(sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name})
+                    conn.execute(
+                        sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name}
+                    )
                 t0 = time.perf_counter()
                 with engine.begin() as conn:
                     upsert_forecasts(conn, name, frame, model_version_id=None, run_id=None)
@@ -179,7 +174,9 @@ def storage(n_rows: int) -> dict[str, float]:
                 results[f"{backend} {label}"] = rate
                 print(f"{backend:<11} {label:<12} {len(frame):>9,} rows  {rate:>11,.0f} rows/s")
                 with engine.begin() as conn:
-                    conn.execute(sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name})
+                    conn.execute(
+                        sa.text("DELETE FROM forecasts WHERE forecaster = :f"), {"f": name}
+                    )
             engine.dispose()
     return results
 
@@ -188,7 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 series, 100 k rows")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"== M4 Hourly, {LEVEL}% intervals ==")
     acc = accuracy(40 if args.quick else None)
     print("== forecast writes ==")
@@ -196,7 +195,8 @@ def main() -> None:
     keys = {
         "prevoir lightgbm (conformal)": "lgb",
         "prevoir seasonal_naive (conformal)": "snaive",
-        "mlforecast lightgbm (conformal)": "mlf_lgb",
+        "mlforecast lightgbm (conformal, 2 windows)": "mlf_lgb",
+        "mlforecast lightgbm (conformal, 4 windows)": "mlf4_lgb",
         "statsforecast SeasonalNaive (native)": "sf_snaive",
     }
     parts = [f"{keys[k]}_coverage={v[0]:.3f} {keys[k]}_msis={v[1]:.2f}" for k, v in acc.items()]

@@ -80,9 +80,9 @@ FEATURES = FeatureSpec(
 )
 
 
-def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[np.ndarray], float]:
-    """Fit + forecast with a prevoir model; (forecasts per series, seconds)."""
-    spec = ForecasterSpec(
+def m4_spec(kind: str) -> ForecasterSpec:
+    """The forecaster spec every M4 Hourly run of ``kind`` uses (also ``bench/intervals.py``)."""
+    return ForecasterSpec(
         name=f"m4_{kind}",
         dataset="m4",
         target="y",
@@ -93,6 +93,11 @@ def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[np.ndarray], flo
         train_window=24 * 28,
         train_stride=6,
     )
+
+
+def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[np.ndarray], float]:
+    """Fit + forecast with a prevoir model; (forecasts per series, seconds)."""
+    spec = m4_spec(kind)
     t0 = time.perf_counter()
     model = make_model(spec).fit(history)
     last = history.groupby("unique_id", sort=False)["ds"].max()

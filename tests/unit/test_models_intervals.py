@@ -133,8 +133,11 @@ def test_method_picks_native_where_the_kind_has_it() -> None:
     assert type(built("lightgbm", "auto", levels=())).__name__ == "LightGBMForecaster"
     with pytest.raises(ConfigError, match=r"'xgboost' has no native prediction intervals"):
         built("xgboost", "native")
-    with pytest.raises(ConfigError, match="percentages between 1 and 99"):
+    with pytest.raises(ConfigError, match=r"between 1 and 99 .*levels \[80, 100\]"):
         built("lightgbm", "auto", levels=(80, 100))
+    no_window = replace(make_spec("lightgbm"), intervals=IntervalSpec(levels=(80,), windows=0))
+    with pytest.raises(ConfigError, match="windows 0"):
+        make_model(no_window)
 
 
 def test_point_forecasts_are_those_of_the_model_without_intervals() -> None:

@@ -7,6 +7,7 @@ from prevoir.models.classify import (
     XGBoostClassifier,
     make_classifier,
 )
+from prevoir.models.conformal import ConformalForecaster
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.factory import MODEL_KINDS, make_model
@@ -18,6 +19,7 @@ from prevoir.models.xgb import XGBoostForecaster
 __all__ = [
     "MODEL_KINDS",
     "AutoForecaster",
+    "ConformalForecaster",
     "DirectForecaster",
     "EnsembleForecaster",
     "Forecaster",

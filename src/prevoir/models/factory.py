@@ -62,9 +62,11 @@ def interval_method(spec: ForecasterSpec) -> str:
     if not intervals.levels:
         return "none"
     bad = [level for level in intervals.levels if not 0 < level < 100]
-    if bad:
+    if bad or intervals.windows < 1:
         raise ConfigError(
-            f"forecaster {spec.name!r}: interval levels are percentages between 1 and 99, got {bad}"
+            f"forecaster {spec.name!r}: interval levels are percentages between 1 and 99 "
+            f"and windows is at least 1, got levels {list(intervals.levels)}, windows "
+            f"{intervals.windows}"
         )
     natives = sorted(k for k, b in MODEL_KINDS.items() if getattr(b, "native_intervals", False))
     native = spec.model.kind in natives
