@@ -210,6 +210,8 @@ class Settings(BaseSettings):
     profile: str = "default"
     store: StoreSettings = StoreSettings()
     artifacts_dir: str = "artifacts"
+    # threads per model fit/predict; unset: the cores this process may run on
+    threads: int | None = Field(default=None, ge=1)
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
 
@@ -433,6 +435,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         train_window=fc.train_window,
         train_stride=fc.train_stride,
         series=tuple(fc.series),
+        threads=settings.threads,
     )
 
 

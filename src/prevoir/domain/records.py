@@ -169,6 +169,9 @@ class ForecasterSpec:
     train_window: int | None = None  # newest periods used to train; None: the whole history
     train_stride: int = 1  # every n-th origin becomes a training row (dev profiles raise it)
     series: tuple[str, ...] = ()  # empty: every series of the dataset
+    # threads each model fit/predict may use (LightGBM, XGBoost, scikit-learn);
+    # None: the cores this process may run on (see ``prevoir.models.threads``)
+    threads: int | None = None
 
     @property
     def max_horizon(self) -> int:
