@@ -26,7 +26,7 @@ def available_cores() -> int:
 
 
 def thread_count(spec: ForecasterSpec) -> int:
-    """``spec.threads``, or ``available_cores()`` when unset; anything but an int >= 1 is refused."""
+    """``spec.threads``, or ``available_cores()`` when unset; not an int >= 1: refused."""
     threads = spec.threads
     if threads is None:
         return available_cores()

@@ -51,12 +51,21 @@ class SqlStore:
             )
 
     def read_observations(
-        self, dataset: str, *, variables: tuple[str, ...], series: tuple[str, ...] = ()
+        self,
+        dataset: str,
+        *,
+        variables: tuple[str, ...],
+        series: tuple[str, ...] = (),
+        start: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """A dataset's observations, wide by variable."""
         with self.engine.connect() as conn:
             return read_observations(
-                conn, dataset, variables=list(variables), series=list(series) or None
+                conn,
+                dataset,
+                variables=list(variables),
+                series=list(series) or None,
+                start=None if start is None else start.to_pydatetime(),
             )
 
     def last_observation_times(self, dataset: str, variable: str) -> dict[str, pd.Timestamp]:

@@ -12,11 +12,15 @@ resumes where it stopped: origins are planned from the stored forecasts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import MissingInputError
+from prevoir.features.grid import freq_to_ns
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.factory import make_model
 from prevoir.pipeline.catchup import BLOCK, REFIT_AT, plan_blocks, plan_origins
@@ -48,7 +52,7 @@ def predict(ctx: RunContext) -> StepOutcome:
             continue
         plan = plan_blocks(origins, last_issued, freq=spec.freq, catchup=spec.catchup)
         model = ctx.store.load_model(champion.id)
-        history = read_history(ctx, spec, step="predict")
+        history = read_history(ctx, spec, step="predict", start=_history_start(spec, model, plan))
         exog = read_exogenous(ctx, spec, step="predict")
         rows_in += len(plan)
         written += _predict_blocks(ctx, spec, model, history, plan, exog, champion.id)
@@ -56,6 +60,23 @@ def predict(ctx: RunContext) -> StepOutcome:
         note = f"{name}: {len(plan)} new origin(s) forecast"
         ctx.notes.append(note + (f", {refits} catch-up refit(s)" if refits else ""))
     return StepOutcome(rows_in=rows_in, rows_out=written)
+
+
+def _history_start(
+    spec: ForecasterSpec, champion: Forecaster, plan: pd.DataFrame
+) -> pd.Timestamp | None:
+    """The oldest time the champion reads for the planned origins, or None for all history.
+
+    Only without catch-up refits: a refit trains on everything up to its cut-off. Reading
+    the window rather than every series' whole history is what keeps the hourly job's cost
+    proportional to the series, not to the stored history (measured: 4.7 of 10 s at 1k
+    series x 4 weeks went to the full read).
+    """
+    lookback = champion.lookback()
+    if lookback is None or spec.catchup.refit != "never":
+        return None
+    period = pd.Timedelta(freq_to_ns(spec.freq), unit="ns")
+    return pd.Timestamp(plan[ORIGIN].min()) - (lookback - 1) * period
 
 
 def _predict_blocks(
@@ -69,6 +90,8 @@ def _predict_blocks(
 ) -> int:
     task = ctx.progress.task(f"predict {spec.name}", total=len(plan))
     written = 0
+    groups = history.groupby(UNIQUE_ID, sort=False).indices  # once: batches slice, not scan
+    rows_of = {str(uid): np.asarray(rows) for uid, rows in groups.items()}
     for _, block in plan.groupby(BLOCK, sort=True):
         refitted = {
             cutoff: _refit(spec, history, exog, cutoff)
@@ -80,7 +103,8 @@ def _predict_blocks(
             parts = []
             for cutoff, part in rows.groupby(REFIT_AT, dropna=False, sort=True):
                 model = champion if pd.isna(cutoff) else refitted[cutoff]
-                parts.append(_forecast(model, history, part[[UNIQUE_ID, ORIGIN]], exog))
+                origins = part[[UNIQUE_ID, ORIGIN]]
+                parts.append(_forecast(model, history, rows_of, origins, exog))
             forecasts = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
             written += ctx.store.write_forecasts(spec.name, forecasts, model_version=version)
             task.advance(len(rows))
@@ -96,10 +120,20 @@ def _refit(
 
 
 def _forecast(
-    model: Forecaster, history: pd.DataFrame, origins: pd.DataFrame, exog: Exogenous
+    model: Forecaster,
+    history: pd.DataFrame,
+    rows_of: Mapping[str, np.ndarray],
+    origins: pd.DataFrame,
+    exog: Exogenous,
 ) -> pd.DataFrame:
-    batch_history = history[
-        history[UNIQUE_ID].isin(origins[UNIQUE_ID].unique())
-        & (history[DS] <= origins[ORIGIN].max())
-    ]
+    """Forecasts of one batch from the batch's own history rows.
+
+    The rows are sliced through ``rows_of`` (positions per series, built once per forecaster)
+    instead of an ``isin`` over the whole history per batch, which made a catch-up of N
+    series cost O(N^2 / SERIES_PER_BATCH): 1.3 of 10 s at 1k series, most of it at 10k.
+    """
+    none = np.empty(0, dtype=np.intp)
+    positions = [rows_of.get(uid, none) for uid in origins[UNIQUE_ID].unique()]
+    batch_history = history.take(np.sort(np.concatenate(positions)))
+    batch_history = batch_history[batch_history[DS] <= origins[ORIGIN].max()]
     return model.predict(batch_history, origins, exog)
