@@ -389,24 +389,26 @@ def pg_store_url(admin_url: str) -> str:
     return f"{admin_url}{sep}options=-csearch_path%3D{PG_SCHEMA}"
 
 
-def print_table(results: list[dict[str, Any]]) -> None:
+def print_header() -> None:
     print(
-        f"\n{'series':>8} {'prevoir s':>10} {'µs/series':>10} {'peak MB':>8} {'job MB':>7}"
+        f"{'series':>8} {'prevoir s':>10} {'µs/series':>10} {'peak MB':>8} {'job MB':>7}"
         f" {'peer s':>8} {'µs/series':>10} {'peak MB':>8} {'job MB':>7} {'ratio':>6}"
         f" {'imports s (p/peer)':>19} {'set-up s (p/peer)':>18}"
     )
-    for r in results:
-        p, q, s, n = r["prevoir"], r["peer"], r["setup"], r["n"]
-        prevoir_setup = s["prevoir_load_s"] + s["prevoir_train_s"] + s["prevoir_first_predict_s"]
-        peer_setup = s["peer_load_s"] + s["peer_train_s"] + s["peer_first_predict_s"]
-        print(
-            f"{n:>8,} {p['s']:>10.2f} {p['s'] / n * 1e6:>10.0f} {p['peak_mb']:>8.0f}"
-            f" {p['peak_mb'] - p['import_mb']:>7.0f} {q['s']:>8.2f} {q['s'] / n * 1e6:>10.0f}"
-            f" {q['peak_mb']:>8.0f} {q['peak_mb'] - q['import_mb']:>7.0f}"
-            f" {p['s'] / q['s']:>6.2f} {p['imports_s']:>9.1f}/{q['imports_s']:<9.1f}"
-            f" {prevoir_setup:>8.1f}/{peer_setup:<9.1f}"
-        )
-    print("ratio = prevoir seconds / peer seconds (below 1: prevoir is faster)")
+
+
+def print_row(r: dict[str, Any]) -> None:
+    p, q, s, n = r["prevoir"], r["peer"], r["setup"], r["n"]
+    prevoir_setup = s["prevoir_load_s"] + s["prevoir_train_s"] + s["prevoir_first_predict_s"]
+    peer_setup = s["peer_load_s"] + s["peer_train_s"] + s["peer_first_predict_s"]
+    print(
+        f"{n:>8,} {p['s']:>10.2f} {p['s'] / n * 1e6:>10.0f} {p['peak_mb']:>8.0f}"
+        f" {p['peak_mb'] - p['import_mb']:>7.0f} {q['s']:>8.2f} {q['s'] / n * 1e6:>10.0f}"
+        f" {q['peak_mb']:>8.0f} {q['peak_mb'] - q['import_mb']:>7.0f}"
+        f" {p['s'] / q['s']:>6.2f} {p['imports_s']:>9.1f}/{q['imports_s']:<9.1f}"
+        f" {prevoir_setup:>8.1f}/{peer_setup:<9.1f}",
+        flush=True,
+    )
 
 
 def result_line(results: list[dict[str, Any]]) -> str:
@@ -450,18 +452,20 @@ def main() -> None:
         f"scale: {sizes} series x {args.history} h history, h = {H}, {store}, "
         f"{args.threads} thread(s), {os.cpu_count()} cores"
     )
+    print("ratio = prevoir seconds / peer seconds (below 1: prevoir is faster)")
     results = []
     for n in sizes:
         results.append(measure(n, args))
         s = results[-1]["setup"]
         print(
-            f"{n:,} series: set-up generate {s['generate_s']:.1f}s | prevoir load "
+            f"  {n:,} series: set-up generate {s['generate_s']:.1f}s | prevoir load "
             f"{s['prevoir_load_s']:.1f}s train {s['prevoir_train_s']:.1f}s first predict "
             f"{s['prevoir_first_predict_s']:.1f}s | peer load {s['peer_load_s']:.1f}s train "
             f"{s['peer_train_s']:.1f}s first run {s['peer_first_predict_s']:.1f}s",
             flush=True,
         )
-    print_table(results)
+        print_header()
+        print_row(results[-1])
     print(result_line(results))
 
 

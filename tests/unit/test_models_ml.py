@@ -165,23 +165,3 @@ def test_an_unknown_scope_in_the_config_is_refused(tmp_path: Path, no_prevoir_en
     )
     with pytest.raises(ConfigError, match="scope"):
         load_settings(tmp_path)
-
-
-@pytest.mark.parametrize("kind", ML_KINDS)
-def test_lookback_is_all_the_history_predict_reads(kind: str, history: pd.DataFrame) -> None:
-    """The predict step reads only ``lookback()`` periods: forecasts must not change."""
-    model = make_model(make_spec(kind))  # lags 24, 48; rolling 24; season 24
-    assert isinstance(model, DirectForecaster)
-    model.fit(history)
-    assert model.lookback() == 48
-    origins = _last_origins(history)
-    start = origins["origin"].min() - pd.Timedelta(hours=model.lookback() - 1)
-    full = model.predict(history, origins)
-    window = model.predict(history[history["ds"] >= start], origins)
-    pd.testing.assert_frame_equal(window, full)
-    one_less = model.predict(history[history["ds"] > start], origins)
-    assert not np.allclose(one_less["yhat"], full["yhat"])
-
-
-def test_models_without_a_window_read_everything() -> None:
-    assert make_model(make_spec("seasonal_naive")).lookback() is None

@@ -50,14 +50,6 @@ class Forecaster(ABC):
             f"{type(self).__name__} trains from history only; call fit(history, exog)"
         )
 
-    def lookback(self) -> int | None:
-        """Periods at or before an origin that ``predict`` reads; None: the whole history.
-
-        Lets the predict step read only that much of the store instead of every series'
-        whole history; the default is the safe answer for models that need all of it.
-        """
-        return None
-
     @property
     @abstractmethod
     def is_fitted(self) -> bool:

@@ -23,8 +23,8 @@ import pandas as pd
 from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.design import build_design, feature_columns, scale_window
-from prevoir.features.lags import LAST_Y, SCALE, lag_columns, rolling_columns, warmup_periods
+from prevoir.features.design import build_design, feature_columns
+from prevoir.features.lags import LAST_Y, SCALE, lag_columns, rolling_columns
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import require_fitted, require_training_rows
 
@@ -142,11 +142,6 @@ class DirectForecaster(Forecaster):
             yhat = yhat * design[SCALE].to_numpy(np.float64)
         out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: yhat})
         return out[list(FORECAST_COLUMNS)]
-
-    def lookback(self) -> int:
-        """The longest lag, rolling window or scale window: nothing older reaches a row."""
-        f = self.spec.features
-        return max(warmup_periods(f.lags, f.rolling) + 1, scale_window(self.spec))
 
     def feature_importance(self) -> pd.Series:
         """Importance per input (summed over per-series models), largest first."""

@@ -61,15 +61,9 @@ class StorePort(Protocol):
         """Upsert every dataset's clean frame in ONE transaction; rows changed."""
 
     def read_observations(
-        self,
-        dataset: str,
-        *,
-        variables: tuple[str, ...],
-        series: tuple[str, ...] = (),
-        start: pd.Timestamp | None = None,
+        self, dataset: str, *, variables: tuple[str, ...], series: tuple[str, ...] = ()
     ) -> pd.DataFrame:
-        """``unique_id, ds, <variables>`` of a dataset (all series when ``series`` empty),
-        from ``start`` on (inclusive) when given."""
+        """``unique_id, ds, <variables>`` of a dataset (all series when ``series`` empty)."""
 
     def last_observation_times(self, dataset: str, variable: str) -> dict[str, pd.Timestamp]:
         """Newest ds with a value, per series."""

@@ -51,21 +51,12 @@ class SqlStore:
             )
 
     def read_observations(
-        self,
-        dataset: str,
-        *,
-        variables: tuple[str, ...],
-        series: tuple[str, ...] = (),
-        start: pd.Timestamp | None = None,
+        self, dataset: str, *, variables: tuple[str, ...], series: tuple[str, ...] = ()
     ) -> pd.DataFrame:
         """A dataset's observations, wide by variable."""
         with self.engine.connect() as conn:
             return read_observations(
-                conn,
-                dataset,
-                variables=list(variables),
-                series=list(series) or None,
-                start=None if start is None else start.to_pydatetime(),
+                conn, dataset, variables=list(variables), series=list(series) or None
             )
 
     def last_observation_times(self, dataset: str, variable: str) -> dict[str, pd.Timestamp]:

@@ -10,14 +10,9 @@ from prevoir.errors import MissingInputError
 from prevoir.pipeline.context import RunContext
 
 
-def read_history(
-    ctx: RunContext, spec: ForecasterSpec, *, step: str, start: pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """``unique_id, ds, y`` of the forecaster's target (from ``start`` on when given); fails
-    when nothing was loaded yet."""
-    frame = ctx.store.read_observations(
-        spec.dataset, variables=(spec.target,), series=spec.series, start=start
-    )
+def read_history(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> pd.DataFrame:
+    """``unique_id, ds, y`` of the forecaster's target; fails when nothing was loaded yet."""
+    frame = ctx.store.read_observations(spec.dataset, variables=(spec.target,), series=spec.series)
     history = frame.rename(columns={spec.target: Y})[[UNIQUE_ID, DS, Y]]
     if history.empty or history[Y].notna().sum() == 0:
         raise MissingInputError(
