@@ -31,6 +31,8 @@ as ``champion`` directly (the evaluate step's backtest is not part of this bench
 each job once for the last history hour, so the timed run is a steady-state catch-up of
 exactly one origin per series.
 
+Time: wall seconds, and the job's CPU seconds (user + system, all threads) which a loaded
+machine distorts less; the growth ratio t(10k) / t(1k) / 10 (1 = linear) uses CPU seconds.
 Memory: each job runs in a fresh child process; peak is that child's ``ru_maxrss``
 (``os.wait4``; the parent imports only the standard library so it adds nothing), and
 ``import MB`` is its resident size right after the imports, so ``peak - import`` is what the
@@ -310,7 +312,7 @@ def run_case(case: str, workdir: Path, args: argparse.Namespace) -> dict[str, An
     if case == "prevoir":
         import prevoir.workflows.runs  # noqa: F401  (imports timed apart from the job)
 
-        imports_s, import_mb = _since(t0), resident_mb()
+        imports_s, import_mb, cpu0 = _since(t0), resident_mb(), cpu_seconds()
         t0 = time.perf_counter()
         written = prevoir_job(workdir / "prevoir")
     else:
@@ -318,11 +320,25 @@ def run_case(case: str, workdir: Path, args: argparse.Namespace) -> dict[str, An
         import pandas  # noqa: F401
         import sqlalchemy  # noqa: F401
 
-        imports_s, import_mb = _since(t0), resident_mb()
+        imports_s, import_mb, cpu0 = _since(t0), resident_mb(), cpu_seconds()
         t0 = time.perf_counter()
         new_hour = workdir / "peer" / "incoming" / "hour.csv"
         written = hourly_job(workdir / "peer", args.url, threads=args.threads, new_hour=new_hour)
-    return {"s": _since(t0), "imports_s": imports_s, "import_mb": import_mb, "rows": written}
+    return {
+        "s": _since(t0),
+        "cpu_s": cpu_seconds() - cpu0,
+        "imports_s": imports_s,
+        "import_mb": import_mb,
+        "rows": written,
+    }
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system, all threads) this process has used so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- parent: orchestration (standard library only) --------------------------------------------
@@ -391,8 +407,9 @@ def pg_store_url(admin_url: str) -> str:
 
 def print_header() -> None:
     print(
-        f"{'series':>8} {'prevoir s':>10} {'µs/series':>10} {'peak MB':>8} {'job MB':>7}"
-        f" {'peer s':>8} {'µs/series':>10} {'peak MB':>8} {'job MB':>7} {'ratio':>6}"
+        f"{'series':>8} {'prevoir s':>10} {'cpu s':>6} {'µs/series':>10} {'peak MB':>8}"
+        f" {'job MB':>7} {'peer s':>8} {'cpu s':>6} {'µs/series':>10} {'peak MB':>8}"
+        f" {'job MB':>7} {'ratio':>6}"
         f" {'imports s (p/peer)':>19} {'set-up s (p/peer)':>18}"
     )
 
@@ -402,9 +419,10 @@ def print_row(r: dict[str, Any]) -> None:
     prevoir_setup = s["prevoir_load_s"] + s["prevoir_train_s"] + s["prevoir_first_predict_s"]
     peer_setup = s["peer_load_s"] + s["peer_train_s"] + s["peer_first_predict_s"]
     print(
-        f"{n:>8,} {p['s']:>10.2f} {p['s'] / n * 1e6:>10.0f} {p['peak_mb']:>8.0f}"
-        f" {p['peak_mb'] - p['import_mb']:>7.0f} {q['s']:>8.2f} {q['s'] / n * 1e6:>10.0f}"
-        f" {q['peak_mb']:>8.0f} {q['peak_mb'] - q['import_mb']:>7.0f}"
+        f"{n:>8,} {p['s']:>10.2f} {p['cpu_s']:>6.1f} {p['s'] / n * 1e6:>10.0f}"
+        f" {p['peak_mb']:>8.0f} {p['peak_mb'] - p['import_mb']:>7.0f} {q['s']:>8.2f}"
+        f" {q['cpu_s']:>6.1f} {q['s'] / n * 1e6:>10.0f} {q['peak_mb']:>8.0f}"
+        f" {q['peak_mb'] - q['import_mb']:>7.0f}"
         f" {p['s'] / q['s']:>6.2f} {p['imports_s']:>9.1f}/{q['imports_s']:<9.1f}"
         f" {prevoir_setup:>8.1f}/{peer_setup:<9.1f}",
         flush=True,
@@ -416,11 +434,13 @@ def result_line(results: list[dict[str, Any]]) -> str:
     for r in results:
         k = f"{r['n'] // 1000}k"
         fields[f"s_{k}"] = round(r["prevoir"]["s"], 2)
+        fields[f"cpu_s_{k}"] = round(r["prevoir"]["cpu_s"], 2)
+        fields[f"peer_cpu_s_{k}"] = round(r["peer"]["cpu_s"], 2)
         fields[f"peak_mb_{k}"] = round(r["prevoir"]["peak_mb"])
         fields[f"peer_s_{k}"] = round(r["peer"]["s"], 2)
         fields[f"peer_peak_mb_{k}"] = round(r["peer"]["peak_mb"])
         fields[f"ratio_{k}"] = round(r["prevoir"]["s"] / r["peer"]["s"], 2)
-    by_n = {r["n"]: r["prevoir"]["s"] for r in results}
+    by_n = {r["n"]: r["prevoir"]["cpu_s"] for r in results}  # CPU: less load-sensitive
     if 1_000 in by_n and 10_000 in by_n:
         fields["growth_10k"] = round(by_n[10_000] / by_n[1_000] / 10, 2)
     if 10_000 in by_n and 100_000 in by_n:
