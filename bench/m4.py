@@ -5,6 +5,14 @@ Every prevoir model family runs through the same Forecaster contract the pipelin
 user would otherwise pick run beside them in the same process: statsforecast's AutoETS and
 MSTL called directly. Naive2 (the OWA reference) is recomputed and must give OWA 1.000.
 
+Threads: every model gets ``--threads`` (default: the cores this process may use) — prevoir
+through the forecaster's ``threads``, statsforecast as ``n_jobs`` worker processes.
+First-run cost is reported, not hidden: before a statsforecast model's timed run, a warm-up
+fit + forecast of the same model on one short series runs in this process and its seconds
+are the ``jit s`` column (``<model>_jit_s`` in the RESULT line). statsforecast 1.x compiled
+its models with numba on first use (seconds per model); 2.x ships compiled C++, so the
+warm-up then measures only first-call set-up.
+
     python bench/m4.py             # all 414 series
     python bench/m4.py --quick     # the first 40 series, fast models only
     python bench/m4.py --models seasonal_naive lightgbm
@@ -19,6 +27,7 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,7 +89,10 @@ FEATURES = FeatureSpec(
 )
 
 
-def m4_spec(kind: str) -> ForecasterSpec:
+Run = tuple[list[np.ndarray], float, float | None]  # forecasts per series, seconds, warm-up s
+
+
+def m4_spec(kind: str, threads: int | None = None) -> ForecasterSpec:
     """The forecaster spec every M4 Hourly run of ``kind`` uses (also ``bench/intervals.py``)."""
     return ForecasterSpec(
         name=f"m4_{kind}",
@@ -92,12 +104,13 @@ def m4_spec(kind: str) -> ForecasterSpec:
         model=SPECS[kind],
         train_window=24 * 28,
         train_stride=6,
+        threads=threads,
     )
 
 
-def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[np.ndarray], float]:
-    """Fit + forecast with a prevoir model; (forecasts per series, seconds)."""
-    spec = m4_spec(kind)
+def run_prevoir(kind: str, history: pd.DataFrame, threads: int) -> Run:
+    """Fit + forecast with a prevoir model; no warm-up (no JIT on these paths)."""
+    spec = m4_spec(kind, threads)
     t0 = time.perf_counter()
     model = make_model(spec).fit(history)
     last = history.groupby("unique_id", sort=False)["ds"].max()
@@ -105,26 +118,36 @@ def run_prevoir(kind: str, history: pd.DataFrame) -> tuple[list[np.ndarray], flo
     forecasts = model.predict(history, origins)
     seconds = time.perf_counter() - t0
     wide = forecasts.pivot(index="unique_id", columns="step", values="yhat")
-    return [wide.loc[uid].to_numpy(float) for uid in last.index], seconds
+    return [wide.loc[uid].to_numpy(float) for uid in last.index], seconds, None
 
 
-def run_statsforecast(name: str, history: pd.DataFrame) -> tuple[list[np.ndarray], float]:
-    """The peer: statsforecast called directly, as its documentation shows."""
-    from statsforecast import StatsForecast
+def statsforecast_model(name: str) -> Any:
     from statsforecast.models import MSTL, AutoETS
 
-    models = {"sf_autoets": AutoETS(season_length=M), "sf_mstl": MSTL(season_length=[24, 168])}
+    if name == "sf_autoets":
+        return AutoETS(season_length=M)
+    return MSTL(season_length=[24, 168])
+
+
+def run_statsforecast(name: str, history: pd.DataFrame, threads: int) -> Run:
+    """The peer: statsforecast called directly, as its documentation shows."""
+    from statsforecast import StatsForecast
+
     frame = history.assign(ds=history["ds"].dt.tz_localize(None))
+    t0 = time.perf_counter()  # warm-up: one short series, in this process
+    first = frame[frame["unique_id"] == frame["unique_id"].iloc[0]].tail(24 * 21)
+    StatsForecast(models=[statsforecast_model(name)], freq="h", n_jobs=1).forecast(df=first, h=H)
+    warm_up = time.perf_counter() - t0
     t0 = time.perf_counter()
-    sf = StatsForecast(models=[models[name]], freq="h", n_jobs=1)
+    sf = StatsForecast(models=[statsforecast_model(name)], freq="h", n_jobs=threads)
     out = sf.forecast(df=frame, h=H)
     seconds = time.perf_counter() - t0
     column = next(c for c in out.columns if c not in ("unique_id", "ds"))
     by_id = {uid: part[column].to_numpy(float) for uid, part in out.groupby("unique_id")}
-    return [by_id[uid] for uid in history["unique_id"].unique()], seconds
+    return [by_id[uid] for uid in history["unique_id"].unique()], seconds, warm_up
 
 
-RUNNERS: dict[str, Callable[[str, pd.DataFrame], tuple[list[np.ndarray], float]]] = {
+RUNNERS: dict[str, Callable[[str, pd.DataFrame, int], Run]] = {
     "seasonal_naive": run_prevoir,
     "lightgbm": run_prevoir,
     "xgboost": run_prevoir,
@@ -139,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 series, fast models")
     parser.add_argument("--models", nargs="*", default=None, choices=sorted(RUNNERS))
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
     n_series = 40 if args.quick else None
     models = args.models or (["seasonal_naive", "lightgbm"] if args.quick else list(RUNNERS))
@@ -146,23 +170,29 @@ def main() -> None:
     history = long_frame(ids, series)
     print(
         f"M4 Hourly: {len(ids)} series, h={H}; machine {platform.machine()}, "
-        f"{os.cpu_count()} cores, python {platform.python_version()}"
+        f"{os.cpu_count()} cores, {args.threads} thread(s), python {platform.python_version()}"
     )
     rows = []
     naive2_forecasts = [naive2(x, H, M) for x in series]
-    rows.append(("naive2 (reference)", *score_m4(series, actuals, naive2_forecasts, m=M), 0.0))
+    reference = score_m4(series, actuals, naive2_forecasts, m=M)
+    rows: list[tuple[str, float, float, float, float | None]] = [
+        ("naive2 (reference)", *reference, 0.0, None)
+    ]
     for name in models:
-        forecasts, seconds = RUNNERS[name](name, history)
-        rows.append((name, *score_m4(series, actuals, forecasts, m=M), seconds))
+        forecasts, seconds, warm_up = RUNNERS[name](name, history, args.threads)
+        rows.append((name, *score_m4(series, actuals, forecasts, m=M), seconds, warm_up))
     # OWA against Naive2 on the same series: on the full set this is M4's 18.383 / 2.395
-    reference = {"smape_naive2": round(rows[0][1], 3), "mase_naive2": round(rows[0][2], 3)}
-    print(f"{'model':<22}{'sMAPE':>9}{'MASE':>9}{'OWA':>8}{'seconds':>10}")
+    naive2_scores = {"smape_naive2": round(reference[0], 3), "mase_naive2": round(reference[1], 3)}
+    print(f"{'model':<22}{'sMAPE':>9}{'MASE':>9}{'OWA':>8}{'seconds':>10}{'jit s':>8}")
     result = []
-    for name, s, m, seconds in rows:
-        value = owa(round(s, 3), round(m, 3), **reference)
-        print(f"{name:<22}{s:>9.3f}{m:>9.3f}{value:>8.3f}{seconds:>10.1f}")
+    for name, s, m, seconds, warm_up in rows:
+        value = owa(round(s, 3), round(m, 3), **naive2_scores)
+        jit = "" if warm_up is None else f"{warm_up:>8.2f}"
+        print(f"{name:<22}{s:>9.3f}{m:>9.3f}{value:>8.3f}{seconds:>10.1f}{jit}")
         key = name.split(" ")[0]
         result.append(f"{key}_owa={value:.3f} {key}_s={seconds:.1f}")
+        if warm_up is not None:
+            result.append(f"{key}_jit_s={warm_up:.2f}")
     print(f"RESULT series={len(ids)} " + " ".join(result))
 
 

@@ -307,6 +307,8 @@ class Settings(BaseSettings):
     # where model versions' bytes go: a folder (relative to the project) or any fsspec URL
     # (s3://bucket/prefix, gs://…, file:///…); default: <artifacts_dir>/models
     model_store: str | None = None
+    # threads per model fit/predict; unset: the cores this process may run on
+    threads: int | None = Field(default=None, ge=1)
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
     mlflow: MlflowSettings | None = None  # absent: no MLflow mirror
@@ -551,6 +553,7 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         intervals=fc.intervals.spec(),
         task=fc.task,
         label=fc.label.spec() if fc.label is not None else None,
+        threads=settings.threads,
     )
 
 

@@ -20,6 +20,7 @@ from prevoir.models import (
     make_model,
 )
 from prevoir.models.forest import FOREST_DEFAULTS
+from prevoir.models.threads import available_cores
 from prevoir.models.xgb import xgboost_params
 from prevoir.testing import make_series, make_spec
 from tests.configs import DATASET_A_FORECASTER_F
@@ -97,9 +98,9 @@ def test_an_unknown_forest_parameter_is_refused_when_the_model_is_built() -> Non
 def test_defaults_threads_and_aliases() -> None:
     xgb = xgboost_params({"n_estimators": 7, "eta": 0.3, "n_jobs": 1})
     assert xgb["num_boost_round"] == 7 and xgb["learning_rate"] == 0.3 and xgb["nthread"] == 1
-    assert xgboost_params({})["nthread"] == 2 and xgboost_params({})["tree_method"] == "hist"
+    assert "nthread" not in xgboost_params({}) and xgboost_params({})["tree_method"] == "hist"
     forest = RandomForestForecaster(make_spec("random_forest", params={}))
-    assert forest.params == FOREST_DEFAULTS and forest.params["n_jobs"] == 2
+    assert forest.params == FOREST_DEFAULTS | {"n_jobs": available_cores()}
     everywhere = make_spec("xgboost", scope="everywhere")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"scope must be one of \['global', 'per_series'\]"):
         XGBoostForecaster(everywhere)

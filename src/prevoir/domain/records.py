@@ -224,6 +224,9 @@ class ForecasterSpec:
     intervals: IntervalSpec = IntervalSpec()
     task: Task = "regression"  # classification: yhat is the probability that ``label`` holds
     label: LabelSpec | None = None  # required for classification, absent for regression
+    # threads each model fit/predict may use (LightGBM, XGBoost, scikit-learn);
+    # None: the cores this process may run on (see ``prevoir.models.threads``)
+    threads: int | None = None
 
     @property
     def max_horizon(self) -> int:

@@ -3,9 +3,10 @@
 Missing inputs (lags before the start of a series, gaps) stay NaN: scikit-learn's
 ``RandomForestRegressor`` has handled NaN in features natively since 1.4 (the dependency
 floor), learning at each split which side missing values go to, so no imputation rule is
-needed. Threads: ``n_jobs`` defaults to 2, the cores of the target machine, for training
-(trees in parallel) and prediction (row chunks in parallel, so the result is bit-for-bit
-repeatable; scikit-learn's own threaded predict is not).
+needed. Threads: ``n_jobs`` is the forecaster's ``threads`` (``prevoir.models.threads``)
+unless ``params`` set it, for training (trees in parallel) and prediction (row chunks in
+parallel, so the result is bit-for-bit repeatable; scikit-learn's own threaded predict is
+not).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from prevoir.models.direct import DirectForecaster
+from prevoir.models.threads import thread_count
 
 __all__ = ["FOREST_DEFAULTS", "RandomForestForecaster"]
 
@@ -25,7 +27,6 @@ FOREST_DEFAULTS: dict[str, object] = {
     "n_estimators": 200,
     "min_samples_leaf": 5,
     "max_features": 0.5,
-    "n_jobs": 2,
     "random_state": 0,
 }
 _ALIASES = {"num_threads": "n_jobs", "nthread": "n_jobs", "seed": "random_state"}
@@ -35,7 +36,8 @@ class RandomForestForecaster(DirectForecaster):
     """Direct ``RandomForestRegressor`` on ``build_design`` rows.
 
     Defaults: ``FOREST_DEFAULTS`` (200 trees, leaves of at least 5 rows, half the inputs per
-    split, 2 jobs). An unknown parameter name or a rejected value is a ``ConfigError``.
+    split), ``n_jobs`` from the forecaster's ``threads``. An unknown parameter name or a
+    rejected value is a ``ConfigError``.
     """
 
     library = "scikit-learn RandomForestRegressor"
@@ -46,6 +48,7 @@ class RandomForestForecaster(DirectForecaster):
         merged = dict(FOREST_DEFAULTS)
         for key, value in params.items():
             merged[_ALIASES.get(key, key)] = value
+        merged.setdefault("n_jobs", thread_count(self.spec))
         known = self.estimator_class().get_params()
         unknown = sorted(set(merged) - set(known))
         if unknown:

@@ -1,8 +1,9 @@
 """LightGBM as a direct forecaster over (origin, step) rows (see ``prevoir.models.direct``).
 
-Threads: ``num_threads`` defaults to 2, the cores of the target machine, for training and
-prediction alike; LightGBM's default (all logical cores, OpenMP) oversubscribes a small box
-when several processes share it. Per-series models run one after another, each on 2 threads.
+Threads: ``num_threads`` is the forecaster's ``threads`` (``prevoir.models.threads``) for
+training and prediction alike, unless ``params`` set it; LightGBM's own default (every
+logical core) oversubscribes a small box that several processes share. Per-series models
+run one after another, each with all of them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import lightgbm as lgb
 import numpy as np
 
 from prevoir.models.direct import GLOBAL, ID_FEATURE, OWN_OPTIONS, DirectForecaster
+from prevoir.models.threads import thread_count
 
 __all__ = ["DEFAULT_PARAMS", "LightGBMForecaster", "lightgbm_params"]
 
@@ -23,7 +25,6 @@ DEFAULT_PARAMS: dict[str, object] = {
     "learning_rate": 0.05,
     "num_leaves": 63,
     "min_data_in_leaf": 20,
-    "num_threads": 2,
     "verbose": -1,
     "seed": 0,
     "deterministic": True,
@@ -60,13 +61,16 @@ def lightgbm_params(params: Mapping[str, object]) -> dict[str, object]:
 class LightGBMForecaster(DirectForecaster):
     """Direct LightGBM on ``build_design`` rows; parameters from ``spec.model.params``.
 
-    Defaults: ``DEFAULT_PARAMS`` (300 rounds, learning rate 0.05, 63 leaves, 2 threads).
+    Defaults: ``DEFAULT_PARAMS`` (300 rounds, learning rate 0.05, 63 leaves), ``num_threads``
+    from the forecaster's ``threads``.
     """
 
     library = "LightGBM"
 
     def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
-        return lightgbm_params(params)
+        merged = lightgbm_params(params)
+        merged.setdefault("num_threads", thread_count(self.spec))
+        return merged
 
     def _train(self, matrix: np.ndarray, target: np.ndarray) -> lgb.Booster:
         params = dict(self.params)

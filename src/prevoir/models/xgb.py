@@ -3,9 +3,10 @@
 Trained with ``xgboost.train`` on a ``DMatrix`` whose NaN cells are missing values (lags
 before the start of a series, gaps), with the ``hist`` tree method.
 
-Threads: ``nthread`` defaults to 2, the cores of the target machine, for building the
-matrix, training and ``inplace_predict``; XGBoost's default (all cores) oversubscribes a
-small box when several processes share it. Per-series models run one after another.
+Threads: ``nthread`` is the forecaster's ``threads`` (``prevoir.models.threads``) for
+building the matrix, training and ``inplace_predict``, unless ``params`` set it; XGBoost's
+own default (every core) oversubscribes a small box that several processes share.
+Per-series models run one after another, each with all of them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import xgboost
 
 from prevoir.models.direct import DirectForecaster
+from prevoir.models.threads import thread_count
 
 __all__ = ["XGBOOST_DEFAULTS", "XGBoostForecaster", "xgboost_params"]
 
@@ -29,7 +31,6 @@ XGBOOST_DEFAULTS: dict[str, object] = {
     "max_depth": 8,
     "min_child_weight": 5,
     "tree_method": "hist",
-    "nthread": 2,
     "seed": 0,
     # XGBoost's own default; it is what reports unused parameters, turned into ConfigError.
     "verbosity": 1,
@@ -60,14 +61,17 @@ def xgboost_params(params: Mapping[str, object]) -> dict[str, object]:
 class XGBoostForecaster(DirectForecaster):
     """Direct XGBoost on ``build_design`` rows; parameters from ``spec.model.params``.
 
-    Defaults: ``XGBOOST_DEFAULTS`` (300 rounds, learning rate 0.05, depth 8, ``hist``,
-    2 threads). A parameter XGBoost does not use, or a value it rejects, is a ``ConfigError``.
+    Defaults: ``XGBOOST_DEFAULTS`` (300 rounds, learning rate 0.05, depth 8, ``hist``),
+    ``nthread`` from the forecaster's ``threads``. A parameter XGBoost does not use, or a
+    value it rejects, is a ``ConfigError``.
     """
 
     library = "XGBoost"
 
     def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
-        return xgboost_params(params)
+        merged = xgboost_params(params)
+        merged.setdefault("nthread", thread_count(self.spec))
+        return merged
 
     def _train(self, matrix: np.ndarray, target: np.ndarray) -> xgboost.Booster:
         params = dict(self.params)

@@ -12,6 +12,9 @@ resumes where it stopped: origins are planned from the stored forecasts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
@@ -69,6 +72,8 @@ def _predict_blocks(
 ) -> int:
     task = ctx.progress.task(f"predict {spec.name}", total=len(plan))
     written = 0
+    groups = history.groupby(UNIQUE_ID, sort=False).indices  # once: batches slice, not scan
+    rows_of = {str(uid): np.asarray(rows) for uid, rows in groups.items()}
     for _, block in plan.groupby(BLOCK, sort=True):
         refitted = {
             cutoff: _refit(spec, history, exog, cutoff)
@@ -80,7 +85,8 @@ def _predict_blocks(
             parts = []
             for cutoff, part in rows.groupby(REFIT_AT, dropna=False, sort=True):
                 model = champion if pd.isna(cutoff) else refitted[cutoff]
-                parts.append(_forecast(model, history, part[[UNIQUE_ID, ORIGIN]], exog))
+                origins = part[[UNIQUE_ID, ORIGIN]]
+                parts.append(_forecast(model, history, rows_of, origins, exog))
             forecasts = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
             written += ctx.store.write_forecasts(spec.name, forecasts, model_version=version)
             task.advance(len(rows))
@@ -96,10 +102,20 @@ def _refit(
 
 
 def _forecast(
-    model: Forecaster, history: pd.DataFrame, origins: pd.DataFrame, exog: Exogenous
+    model: Forecaster,
+    history: pd.DataFrame,
+    rows_of: Mapping[str, np.ndarray],
+    origins: pd.DataFrame,
+    exog: Exogenous,
 ) -> pd.DataFrame:
-    batch_history = history[
-        history[UNIQUE_ID].isin(origins[UNIQUE_ID].unique())
-        & (history[DS] <= origins[ORIGIN].max())
-    ]
+    """Forecasts of one batch from the batch's own history rows.
+
+    The rows are sliced through ``rows_of`` (positions per series, built once per forecaster)
+    instead of an ``isin`` over the whole history per batch, which made a catch-up of N
+    series cost O(N^2 / SERIES_PER_BATCH): 1.3 of 10 s at 1k series, most of it at 10k.
+    """
+    none = np.empty(0, dtype=np.intp)
+    positions = [rows_of.get(uid, none) for uid in origins[UNIQUE_ID].unique()]
+    batch_history = history.take(np.sort(np.concatenate(positions)))
+    batch_history = batch_history[batch_history[DS] <= origins[ORIGIN].max()]
     return model.predict(batch_history, origins, exog)
