@@ -29,6 +29,8 @@ ModelKind = Literal[
 EnsembleCombine = Literal["mean", "median"]
 ModelScope = Literal["global", "per_series"]
 RefitPolicy = Literal["never", "every", "always"]
+Aggregation = Literal["first", "last", "max", "min", "sum", "mean"]
+Strategy = Literal["direct", "recursive"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class ModelSpec:
     scope: ModelScope = "global"
     members: tuple[ModelSpec, ...] = ()
     combine: EnsembleCombine = "mean"
+    # ML kinds: one row per (origin, step) ("direct"), or a one-step model rolled forward
+    # on its own predictions ("recursive", see ``prevoir.models.recursive``)
+    strategy: Strategy = "direct"
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,24 @@ class BacktestSpec:
 
 
 @dataclass(frozen=True)
+class ResampleSpec:
+    """How a forecaster coarser than its dataset builds its series (see
+    ``prevoir.features.resample``): ``base_freq`` periods grouped into ``freq`` buckets in
+    ``timezone``, each value column aggregated by its rule (``default`` for the others).
+    Only complete buckets are emitted."""
+
+    base_freq: str
+    freq: str
+    timezone: str = "UTC"
+    aggregate: dict[str, Aggregation] = field(default_factory=dict)
+    default: Aggregation = "mean"
+
+    def rule(self, column: str) -> Aggregation:
+        """The aggregation of ``column``."""
+        return self.aggregate.get(column, self.default)
+
+
+@dataclass(frozen=True)
 class ForecasterSpec:
     """What to forecast and how."""
 
@@ -169,6 +192,7 @@ class ForecasterSpec:
     train_window: int | None = None  # newest periods used to train; None: the whole history
     train_stride: int = 1  # every n-th origin becomes a training row (dev profiles raise it)
     series: tuple[str, ...] = ()  # empty: every series of the dataset
+    resample: ResampleSpec | None = None  # set when ``freq`` is coarser than the dataset's
 
     @property
     def max_horizon(self) -> int:

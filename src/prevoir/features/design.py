@@ -9,6 +9,7 @@ features it was trained on, and no feature can read a value after its origin.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ __all__ = [
     "horizons_of",
     "scale_window",
     "training_origins",
+    "training_spec",
 ]
 
 KEY_COLUMNS = (UNIQUE_ID, ORIGIN, STEP, DS)
@@ -49,6 +51,14 @@ def feature_columns(spec: ForecasterSpec) -> list[str]:
     for ex in f.exogenous:
         names += exogenous_columns(ex)
     return names
+
+
+def training_spec(spec: ForecasterSpec) -> ForecasterSpec:
+    """The spec a model's training design is built with: a recursive model learns one step
+    ahead and rolls it forward (``prevoir.models.recursive``), a direct one every horizon."""
+    if spec.model.strategy != "recursive":
+        return spec
+    return replace(spec, horizons=(1,), model=replace(spec.model, strategy="direct"))
 
 
 def horizons_of(spec: ForecasterSpec) -> np.ndarray:

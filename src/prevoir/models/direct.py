@@ -128,8 +128,15 @@ class DirectForecaster(Forecaster):
     ) -> pd.DataFrame:
         """Forecast every horizon from every origin: one estimator call per model."""
         require_fitted(self)
-        assert self.estimators_ is not None and self.series_ is not None
         design = build_design(history, self.spec, origins=origins, exog=exog, with_target=False)
+        out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: self.predict_design(design)})
+        return out[list(FORECAST_COLUMNS)]
+
+    def predict_design(self, design: pd.DataFrame) -> np.ndarray:
+        """Forecasts for the rows of a design table (``unique_id``, ``scale`` and the
+        features), back on each series' scale: one estimator call per model."""
+        require_fitted(self)
+        assert self.estimators_ is not None and self.series_ is not None
         matrix = self._matrix(design, self.series_)
         if len(matrix) == 0:
             yhat = np.empty(0, dtype=np.float64)
@@ -140,8 +147,7 @@ class DirectForecaster(Forecaster):
         yhat = np.asarray(yhat, dtype=np.float64)
         if self.scaled:
             yhat = yhat * design[SCALE].to_numpy(np.float64)
-        out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: yhat})
-        return out[list(FORECAST_COLUMNS)]
+        return yhat
 
     def feature_importance(self) -> pd.Series:
         """Importance per input (summed over per-series models), largest first."""

@@ -11,6 +11,7 @@ from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
 from prevoir.models.naive import SeasonalNaive
+from prevoir.models.recursive import RecursiveForecaster
 from prevoir.models.stats import STATS_KINDS
 from prevoir.models.xgb import XGBoostForecaster
 
@@ -28,7 +29,8 @@ MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
 
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
-    """An unfitted model for ``spec.model.kind``; an unknown kind is a config error."""
+    """An unfitted model for ``spec.model.kind`` and ``spec.model.strategy``; an unknown
+    kind, or a recursive strategy on a kind that is not ML, is a config error."""
     try:
         build = MODEL_KINDS[spec.model.kind]
     except KeyError:
@@ -36,4 +38,11 @@ def make_model(spec: ForecasterSpec) -> Forecaster:
             f"forecaster {spec.name!r} asks for model kind {spec.model.kind!r}; "
             f"known kinds: {sorted(MODEL_KINDS)}"
         ) from None
+    if spec.model.strategy == "recursive":
+        return RecursiveForecaster(spec, one_step=build)
+    if spec.model.strategy != "direct":
+        raise ConfigError(
+            f"forecaster {spec.name!r}: model strategy must be 'direct' or 'recursive', "
+            f"got {spec.model.strategy!r}"
+        )
     return build(spec)
