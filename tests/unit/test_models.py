@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +21,9 @@ from prevoir.models import (
     RandomForestForecaster,
     SeasonalNaive,
     XGBoostForecaster,
+    make_model,
 )
+from prevoir.models.recursive import RecursiveForecaster
 from prevoir.testing import FAST_LIGHTGBM, FAST_XGBOOST, make_series, make_spec
 
 H = pd.Timedelta(hours=1)
@@ -34,6 +38,8 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "random_forest-per_series": (RandomForestForecaster, "per_series"),
     "ensemble": (EnsembleForecaster, "global"),
     "auto": (AutoForecaster, "global"),
+    "lightgbm-recursive": (RecursiveForecaster, "global"),
+    "xgboost-recursive-per_series": (RecursiveForecaster, "per_series"),
 }
 # fast members: a small LightGBM and a seasonal naive, median of the two; auto's own members
 # (hourly: LightGBM + XGBoost) with small parameters
@@ -61,11 +67,17 @@ def _spec(kind: str, **overrides: object) -> ForecasterSpec:
         overrides.setdefault("model", FAST_ENSEMBLE)
     if model_kind == "auto":
         overrides.setdefault("params", FAST_AUTO)
-    return make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
+    spec = make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
+    if "-recursive" in kind:
+        spec = replace(spec, model=replace(spec.model, strategy="recursive"))
+    return spec
 
 
 def _model(kind: str, spec: ForecasterSpec | None = None, **overrides: object) -> Forecaster:
-    return KINDS[kind][0](spec if spec is not None else _spec(kind, **overrides))
+    spec = spec if spec is not None else _spec(kind, **overrides)
+    model = make_model(spec)
+    assert type(model) is KINDS[kind][0]
+    return model
 
 
 def _origins(history: pd.DataFrame, n: int) -> pd.DataFrame:
