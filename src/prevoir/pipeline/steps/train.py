@@ -44,7 +44,8 @@ def _metadata(
     return {
         "forecaster": spec.name,
         "kind": spec.model.kind,
-        "params": dict(spec.model.params) | {"season_length": spec.model.season_length},
+        "params": dict(spec.model.params)
+        | {"season_length": spec.model.season_length, "strategy": spec.model.strategy},
         "features": [c for c in design.columns if c not in ("unique_id", "origin", "ds", Y)],
         "train_start": known[DS].min() if len(known) else None,
         "train_end": known[DS].max() if len(known) else None,
