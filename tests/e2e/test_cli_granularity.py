@@ -9,23 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
-from prevoir.storage import tables
 from tests.e2e.conftest import Cli
+from tests.integration.helpers import stored_forecasts
 
 PAIRS = ("BTCUSDT", "ETHUSDT", "LTCUSDT")
 HEADER_LINES = 2  # banner, then the header; rows follow newest first
-
-
-def _forecasts(cli: Cli) -> pd.DataFrame:
-    engine = cli.engine()
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.select(tables.forecasts)).mappings().all()
-        return pd.DataFrame([dict(row) for row in rows])
-    finally:
-        engine.dispose()
 
 
 def _hold_back_newest(project: Path, n: int) -> dict[Path, list[str]]:
@@ -59,7 +48,7 @@ def test_hourly_and_daily_forecasters_catch_up_on_their_own_grids(
     held = _hold_back_newest(project, 9)
 
     cli("run", "--profile", "dev")
-    first = _forecasts(cli)
+    first = stored_forecasts(store_url)
     daily = first[first["forecaster"] == "close_1d"]
     assert sorted(daily["unique_id"].unique()) == list(PAIRS)
     origins = _origins(first, "close_1d")
@@ -75,7 +64,7 @@ def test_hourly_and_daily_forecasters_catch_up_on_their_own_grids(
 
     _give_back(held, 1)  # the 23:00 candle completes 2020-09-27
     cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
-    second = _forecasts(cli)
+    second = stored_forecasts(store_url)
     new = second.merge(first, how="left", indicator=True, on=list(first.columns))
     new = new[new["_merge"] == "left_only"]
     assert set(_origins(new, "close_1d")) == {pd.Timestamp("2020-09-27", tz="UTC")}
@@ -86,7 +75,7 @@ def test_hourly_and_daily_forecasters_catch_up_on_their_own_grids(
     _give_back(held, 8)  # 2020-09-28 00:00-07:00: a partial day, no daily origin
     third = cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
     assert "close_1d: forecasts are up to date" in third.stdout
-    after = _forecasts(cli)
+    after = stored_forecasts(store_url)
     assert _origins(after, "close_1d").max() == pd.Timestamp("2020-09-27", tz="UTC")
     assert _origins(after, "close_1h").max() == pd.Timestamp("2020-09-28 07:00", tz="UTC")
     assert len(after) == len(second) + len(PAIRS) * 8 * 4 * 2

@@ -29,10 +29,14 @@ import pandas as pd
 from prevoir.domain.columns import STEP, UNIQUE_ID
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError
-from prevoir.features.calendar import calendar_features
-from prevoir.features.design import horizons_of, scale_window, training_spec
-from prevoir.features.exogenous import exogenous_features
-from prevoir.features.grid import Panel, distinct_periods
+from prevoir.features.design import (
+    horizons_of,
+    origin_exogenous,
+    scale_window,
+    target_features,
+    training_spec,
+)
+from prevoir.features.grid import Panel
 from prevoir.features.lags import LAST_Y, SCALE, warmup_periods
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.direct import DirectForecaster
@@ -93,7 +97,7 @@ class RecursiveForecaster(Forecaster):
         cells = (origin_idx[:, None] + back).ravel()
         observed = panel.lookup(np.repeat(codes, self.window), cells)
         buffer[:, : self.window] = observed.reshape(len(codes), self.window)
-        frozen = self._origin_exogenous(panel, exog, codes, origin_idx)
+        frozen = origin_exogenous(panel, self.spec, exog, codes, origin_idx)
         for step in range(1, longest + 1):
             rows = self._step_rows(panel, exog, buffer, codes, origin_idx, step=step)
             rows |= frozen
@@ -136,28 +140,7 @@ class RecursiveForecaster(Forecaster):
         width = scale_window(self.one_step.spec)
         level, _ = _mean_std(np.abs(buffer[:, last + 1 - width : last + 1]))
         rows[SCALE] = np.where(np.isfinite(level) & (level > 0), level, 1.0)
-        target = origin_idx + step
-        distinct, inverse = distinct_periods(target)
-        calendar = calendar_features(panel.grid.times(distinct), f)
-        rows |= {name: values[inverse] for name, values in calendar.items()}
-        for ex in f.exogenous:
-            if ex.availability == "known":
-                rows |= exogenous_features(
-                    exog, ex, ids=panel.ids, codes=codes, periods=target, grid=panel.grid
-                )
-        return rows
-
-    def _origin_exogenous(
-        self, panel: Panel, exog: Exogenous | None, codes: np.ndarray, origin_idx: np.ndarray
-    ) -> dict[str, np.ndarray]:
-        """Exogenous columns known only up to the origin, read once at the real origin."""
-        out: dict[str, np.ndarray] = {}
-        for ex in self.spec.features.exogenous:
-            if ex.availability == "origin":
-                out |= exogenous_features(
-                    exog, ex, ids=panel.ids, codes=codes, periods=origin_idx, grid=panel.grid
-                )
-        return out
+        return rows | target_features(panel, self.spec, exog, codes, origin_idx + step)
 
 
 def _mean_std(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
