@@ -22,9 +22,10 @@ def read_history(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> pd.Data
         frame = resample(frame, spec.resample, columns=[spec.target])
     history = frame.rename(columns={spec.target: Y})[[UNIQUE_ID, DS, Y]]
     if history.empty or history[Y].notna().sum() == 0:
-        raise MissingInputError(
-            step, "extract transform load", f"observations of dataset {spec.dataset!r}"
-        )
+        what = f"observations of dataset {spec.dataset!r}"
+        if spec.resample is not None:
+            what = f"a complete {spec.freq!r} bucket of {spec.target!r} in {spec.dataset!r}"
+        raise MissingInputError(step, "extract transform load", what)
     return history
 
 
