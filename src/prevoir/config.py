@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from prevoir.domain.records import (
     CLASSIFIER_KINDS,
+    Aggregation,
     BacktestSpec,
     CatchupSpec,
     DerivedColumn,
@@ -42,12 +43,17 @@ from prevoir.domain.records import (
     MlflowSpec,
     ModelKind,
     ModelSpec,
+    ResampleSpec,
+    Strategy,
     TimeSpec,
     TransformSpec,
 )
 from prevoir.errors import ConfigError
+from prevoir.features.grid import freq_to_ns
+from prevoir.features.resample import check_granularity
 
 CONFIG_FILE = "prevoir.toml"
+RECURSIVE_KINDS = ("lightgbm", "xgboost", "random_forest")
 
 
 class _Strict(BaseModel):
@@ -102,6 +108,18 @@ class DatasetSettings(_Strict):
     derived: list[DerivedSettings] = Field(default_factory=list)
     blacklist: list[str] = Field(default_factory=list)
     since: str | None = None  # ISO time; earlier rows are ignored (dev samples)
+    # how each value column aggregates into a coarser forecaster granularity (default: mean)
+    aggregate: dict[str, Aggregation] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _aggregate_value_columns(self) -> DatasetSettings:
+        unknown = sorted(set(self.aggregate) - set(self.values))
+        if unknown:
+            raise ValueError(
+                f"aggregate names {unknown}, which are not value columns "
+                f"(values: {', '.join(self.values)})"
+            )
+        return self
 
 
 class ExogenousSettings(_Strict):
@@ -135,6 +153,16 @@ class ModelSettings(_Strict):
     # kind = "ensemble": the member models (nested tables) and how forecasts are combined
     members: list[ModelSettings] = Field(default_factory=list)
     combine: Literal["mean", "median"] = "mean"
+    strategy: Strategy = "direct"  # ML kinds: direct (one row per step) or recursive
+
+    @model_validator(mode="after")
+    def _recursive_only_for_ml(self) -> ModelSettings:
+        if self.strategy == "recursive" and self.kind not in RECURSIVE_KINDS:
+            raise ValueError(
+                f'strategy "recursive" applies only to kinds {", ".join(RECURSIVE_KINDS)}, '
+                f"not {self.kind!r}; remove strategy or pick one of those kinds"
+            )
+        return self
 
     @model_validator(mode="after")
     def _members_only_for_ensembles(self) -> ModelSettings:
@@ -156,6 +184,7 @@ class ModelSettings(_Strict):
             scope=self.scope,
             members=tuple(m.spec() for m in self.members),
             combine=self.combine,
+            strategy=self.strategy,
         )
 
 
@@ -246,6 +275,10 @@ class ForecasterSettings(_Strict):
     # classification: yhat is the probability that ``label`` holds (kinds in CLASSIFIER_KINDS)
     task: Literal["regression", "classification"] = "regression"
     label: LabelSettings | None = None
+    # a coarser frequency than the dataset's (e.g. "1D" on hourly candles), resampled on the
+    # fly with the dataset's ``aggregate`` rules, in buckets of ``granularity_timezone``
+    granularity: str | None = None
+    granularity_timezone: str = "UTC"
 
     @field_validator("horizons")
     @classmethod
@@ -274,6 +307,11 @@ class ForecasterSettings(_Strict):
             raise ValueError(
                 "a classification forecaster issues probabilities, not intervals; remove "
                 "intervals.levels"
+            )
+        if self.model.strategy == "recursive":
+            raise ValueError(
+                "a classification forecaster predicts each step directly; remove model.strategy "
+                '= "recursive"'
             )
         return self
 
@@ -528,11 +566,12 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
             )
         )
     features = fc.features
+    resample = _resample_spec(name, fc, dataset)
     return ForecasterSpec(
         name=name,
         dataset=fc.dataset,
         target=fc.target,
-        freq=dataset.freq,
+        freq=dataset.freq if resample is None else resample.freq,
         horizons=tuple(fc.horizons),
         features=FeatureSpec(
             lags=tuple(features.lags),
@@ -554,6 +593,30 @@ def forecaster_spec(name: str, settings: Settings) -> ForecasterSpec:
         task=fc.task,
         label=fc.label.spec() if fc.label is not None else None,
         threads=settings.threads,
+        resample=resample,
+    )
+
+
+def _resample_spec(
+    name: str, fc: ForecasterSettings, dataset: DatasetSettings
+) -> ResampleSpec | None:
+    """The forecaster's resampling, or None when it runs at the dataset's own frequency."""
+    key = f"forecasters.{name}.granularity"
+    if fc.granularity is None:
+        if fc.granularity_timezone != "UTC":
+            raise ConfigError(f"{key}_timezone applies only with {key}; set both or neither")
+        return None
+    try:
+        if freq_to_ns(fc.granularity) == freq_to_ns(dataset.freq):
+            return None
+        check_granularity(dataset.freq, fc.granularity, timezone=fc.granularity_timezone)
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
+    return ResampleSpec(
+        base_freq=dataset.freq,
+        freq=fc.granularity,
+        timezone=fc.granularity_timezone,
+        aggregate=dict(dataset.aggregate),
     )
 
 

@@ -16,8 +16,7 @@ from prevoir.config import Settings, load_settings
 from prevoir.storage import tables
 from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.store import SqlStore
-from tests.integration.helpers import KEY
-from tests.integration.helpers import stored_forecasts as _forecasts
+from tests.integration.helpers import KEY, stored_forecasts
 
 TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
 EVERY = 8  # refit windows of 8 hours: 00:00, 08:00 and 16:00 UTC
@@ -25,6 +24,12 @@ EVERY = 8  # refit windows of 8 hours: 00:00, 08:00 and 16:00 UTC
 # turn a fit of a fraction of a second into tens of seconds
 ONE_THREAD = {"n_jobs": 1}
 predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
+HOURLY = ("close_1h", "close_naive")  # the example's daily close_1d is tested elsewhere
+
+
+def _forecasts(db_url: str) -> pd.DataFrame:
+    frame = stored_forecasts(db_url)
+    return frame[frame["forecaster"].isin(HOURLY)].reset_index(drop=True)
 
 
 def _settings(project: Path, db_url: str, catchup: dict[str, Any], **extra: Any) -> Settings:

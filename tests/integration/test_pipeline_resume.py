@@ -64,5 +64,9 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
     uninterrupted = _forecasts(db_url)
 
     assert not resumed.duplicated(KEY).any()
-    assert len(resumed) == 3 * 3 * 24 * 4  # forecasters × series × initial origins × horizons
+    per_forecaster = resumed.groupby("forecaster").size()
+    # series × initial origins × horizons
+    for hourly in ("close_1h", "close_naive", "close_up_1h"):
+        assert per_forecaster[hourly] == 3 * 24 * 4
+    assert per_forecaster["close_1d"] == 3 * 7 * 7  # daily: 7 origins × 7 days
     pd.testing.assert_frame_equal(resumed, uninterrupted)

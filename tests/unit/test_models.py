@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +30,9 @@ from prevoir.models import (
     SeasonalNaive,
     XGBoostClassifier,
     XGBoostForecaster,
+    make_model,
 )
+from prevoir.models.recursive import RecursiveForecaster
 from prevoir.testing import FAST_LIGHTGBM, FAST_XGBOOST, make_series, make_spec
 
 H = pd.Timedelta(hours=1)
@@ -47,6 +51,8 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "lightgbm-classify": (LightGBMClassifier, "global"),
     "xgboost-classify": (XGBoostClassifier, "global"),
     "random_forest-per_series-classify": (ForestClassifier, "per_series"),
+    "lightgbm-recursive": (RecursiveForecaster, "global"),
+    "xgboost-recursive-per_series": (RecursiveForecaster, "per_series"),
 }
 # fast members: a small LightGBM and a seasonal naive, median of the two; auto's own members
 # (hourly: LightGBM + XGBoost) with small parameters
@@ -77,11 +83,17 @@ def _spec(kind: str, **overrides: object) -> ForecasterSpec:
     if kind.endswith("-classify"):
         overrides.setdefault("task", "classification")
         overrides.setdefault("label", LabelSpec(rule="up"))
-    return make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
+    spec = make_spec(model_kind, scope=KINDS[kind][1], **overrides)  # type: ignore[arg-type]
+    if "-recursive" in kind:
+        spec = replace(spec, model=replace(spec.model, strategy="recursive"))
+    return spec
 
 
 def _model(kind: str, spec: ForecasterSpec | None = None, **overrides: object) -> Forecaster:
-    return KINDS[kind][0](spec if spec is not None else _spec(kind, **overrides))
+    spec = spec if spec is not None else _spec(kind, **overrides)
+    model = make_model(spec)
+    assert type(model) is KINDS[kind][0]
+    return model
 
 
 def _origins(history: pd.DataFrame, n: int) -> pd.DataFrame:

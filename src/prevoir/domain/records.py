@@ -35,6 +35,8 @@ LabelRule = Literal["up", "above"]
 # Model kinds that can classify (binary objective): the config and the factory both check it.
 ClassifierKind = Literal["lightgbm", "xgboost", "random_forest"]
 CLASSIFIER_KINDS: tuple[str, ...] = get_args(ClassifierKind)
+Aggregation = Literal["first", "last", "max", "min", "sum", "mean"]
+Strategy = Literal["direct", "recursive"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ class ModelSpec:
     scope: ModelScope = "global"
     members: tuple[ModelSpec, ...] = ()
     combine: EnsembleCombine = "mean"
+    # ML kinds: one row per (origin, step) ("direct"), or a one-step model rolled forward
+    # on its own predictions ("recursive", see ``prevoir.models.recursive``)
+    strategy: Strategy = "direct"
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,24 @@ class LabelSpec:
 
 
 @dataclass(frozen=True)
+class ResampleSpec:
+    """How a forecaster coarser than its dataset builds its series (see
+    ``prevoir.features.resample``): ``base_freq`` periods grouped into ``freq`` buckets in
+    ``timezone``, each value column aggregated by its rule (``default`` for the others).
+    Only complete buckets are emitted."""
+
+    base_freq: str
+    freq: str
+    timezone: str = "UTC"
+    aggregate: dict[str, Aggregation] = field(default_factory=dict)
+    default: Aggregation = "mean"
+
+    def rule(self, column: str) -> Aggregation:
+        """The aggregation of ``column``."""
+        return self.aggregate.get(column, self.default)
+
+
+@dataclass(frozen=True)
 class ForecasterSpec:
     """What to forecast and how."""
 
@@ -227,6 +250,7 @@ class ForecasterSpec:
     # threads each model fit/predict may use (LightGBM, XGBoost, scikit-learn);
     # None: the cores this process may run on (see ``prevoir.models.threads``)
     threads: int | None = None
+    resample: ResampleSpec | None = None  # set when ``freq`` is coarser than the dataset's
 
     @property
     def max_horizon(self) -> int:

@@ -9,6 +9,7 @@ features it was trained on, and no feature can read a value after its origin.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,11 @@ __all__ = [
     "build_design",
     "feature_columns",
     "horizons_of",
+    "origin_exogenous",
     "scale_window",
+    "target_features",
     "training_origins",
+    "training_spec",
 ]
 
 KEY_COLUMNS = (UNIQUE_ID, ORIGIN, STEP, DS)
@@ -49,6 +53,14 @@ def feature_columns(spec: ForecasterSpec) -> list[str]:
     for ex in f.exogenous:
         names += exogenous_columns(ex)
     return names
+
+
+def training_spec(spec: ForecasterSpec) -> ForecasterSpec:
+    """The spec a model's training design is built with: a recursive model learns one step
+    ahead and rolls it forward (``prevoir.models.recursive``), a direct one every horizon."""
+    if spec.model.strategy != "recursive":
+        return spec
+    return replace(spec, horizons=(1,), model=replace(spec.model, strategy="direct"))
 
 
 def horizons_of(spec: ForecasterSpec) -> np.ndarray:
@@ -104,7 +116,7 @@ def build_design(
     at_origin = _at_origin(panel, spec, exog, codes_o, origin_idx, scale_window=window)
     columns |= {name: np.repeat(values, len(steps)) for name, values in at_origin.items()}
     columns |= lag_features(panel, codes, row_origin, row_step, lags=f.lags)
-    columns |= _at_target(panel, spec, exog, codes, ds_idx)
+    columns |= target_features(panel, spec, exog, codes, ds_idx)
     order = [*KEY_COLUMNS, Y, SCALE, *feature_columns(spec)[1:]]
     return pd.DataFrame({name: columns[name] for name in order}, copy=False)
 
@@ -121,15 +133,21 @@ def _at_origin(
     """Features fixed by the origin alone, computed once per origin (not per step)."""
     f = spec.features
     out = origin_features(panel, codes, origin_idx, windows=f.rolling, scale_window=scale_window)
-    for ex in f.exogenous:
-        if ex.availability == "origin":
-            out |= exogenous_features(
-                exog, ex, ids=panel.ids, codes=codes, periods=origin_idx, grid=panel.grid
-            )
-    return out
+    return out | origin_exogenous(panel, spec, exog, codes, origin_idx)
 
 
-def _at_target(
+def origin_exogenous(
+    panel: Panel,
+    spec: ForecasterSpec,
+    exog: Mapping[str, pd.DataFrame] | None,
+    codes: np.ndarray,
+    origin_idx: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Exogenous columns available only up to the origin, read at the origin."""
+    return _exogenous(panel, spec, exog, codes, origin_idx, availability="origin")
+
+
+def target_features(
     panel: Panel,
     spec: ForecasterSpec,
     exog: Mapping[str, pd.DataFrame] | None,
@@ -140,10 +158,23 @@ def _at_target(
     distinct, inverse = distinct_periods(ds_idx)
     calendar = calendar_features(panel.grid.times(distinct), spec.features)
     out = {name: values[inverse] for name, values in calendar.items()}
+    return out | _exogenous(panel, spec, exog, codes, ds_idx, availability="known")
+
+
+def _exogenous(
+    panel: Panel,
+    spec: ForecasterSpec,
+    exog: Mapping[str, pd.DataFrame] | None,
+    codes: np.ndarray,
+    periods: np.ndarray,
+    *,
+    availability: str,
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
     for ex in spec.features.exogenous:
-        if ex.availability == "known":
+        if ex.availability == availability:
             out |= exogenous_features(
-                exog, ex, ids=panel.ids, codes=codes, periods=ds_idx, grid=panel.grid
+                exog, ex, ids=panel.ids, codes=codes, periods=periods, grid=panel.grid
             )
     return out
 

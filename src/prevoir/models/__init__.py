@@ -14,6 +14,7 @@ from prevoir.models.factory import MODEL_KINDS, make_model
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
 from prevoir.models.naive import SeasonalNaive
+from prevoir.models.recursive import RecursiveForecaster
 from prevoir.models.xgb import XGBoostForecaster
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "LightGBMForecaster",
     "NotFittedError",
     "RandomForestForecaster",
+    "RecursiveForecaster",
     "SeasonalNaive",
     "XGBoostClassifier",
     "XGBoostForecaster",

@@ -136,6 +136,14 @@ class DirectForecaster(Forecaster):
         return self._predict_rows(design[design[ORIGIN] >= since])
 
     def _predict_rows(self, design: pd.DataFrame) -> pd.DataFrame:
+        out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: self.predict_values(design)})
+        return out[list(FORECAST_COLUMNS)]
+
+    def predict_values(self, design: pd.DataFrame) -> np.ndarray:
+        """``yhat`` for every row of a design table (``unique_id``, ``scale`` and the
+        features), on each series' scale: one estimator call per model. The recursive
+        strategy calls this once per step."""
+        require_fitted(self)
         assert self.estimators_ is not None and self.series_ is not None
         matrix = self._matrix(design, self.series_)
         if len(matrix) == 0:
@@ -144,9 +152,7 @@ class DirectForecaster(Forecaster):
             yhat = self._predict_matrix(self.estimators_[GLOBAL], matrix)
         else:
             yhat = self._predict_per_series(design, matrix)
-        yhat = self._forecast_values(np.asarray(yhat, dtype=np.float64), design)
-        out = design[[UNIQUE_ID, ORIGIN, DS, STEP]].assign(**{YHAT: yhat})
-        return out[list(FORECAST_COLUMNS)]
+        return self._forecast_values(np.asarray(yhat, dtype=np.float64), design)
 
     def feature_importance(self) -> pd.Series:
         """Importance per input (summed over per-series models), largest first."""

@@ -14,6 +14,7 @@ from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
 from prevoir.models.forest import RandomForestForecaster
 from prevoir.models.gbm import LightGBMForecaster
 from prevoir.models.naive import SeasonalNaive
+from prevoir.models.recursive import RecursiveForecaster
 from prevoir.models.stats import STATS_KINDS
 from prevoir.models.xgb import XGBoostForecaster
 
@@ -31,8 +32,9 @@ MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
 
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
-    """An unfitted model for ``spec.model.kind``, issuing the intervals of ``spec.intervals``
-    (native or conformal, see ``interval_method``); an unknown kind is a config error.
+    """An unfitted model for ``spec.model.kind`` and ``spec.model.strategy``, issuing the
+    intervals of ``spec.intervals`` (native or conformal, see ``interval_method``); an unknown
+    kind, or a recursive strategy on a kind that is not ML, is a config error.
 
     Classification forecasters get a classifier of that kind (``prevoir.models.classify``);
     they issue probabilities, never intervals.
@@ -46,7 +48,19 @@ def make_model(spec: ForecasterSpec) -> Forecaster:
             f"forecaster {spec.name!r} asks for model kind {spec.model.kind!r}; "
             f"known kinds: {sorted(MODEL_KINDS)}"
         ) from None
+    if spec.model.strategy not in ("direct", "recursive"):
+        raise ConfigError(
+            f"forecaster {spec.name!r}: model strategy must be 'direct' or 'recursive', "
+            f"got {spec.model.strategy!r}"
+        )
     method = interval_method(spec)
+    if spec.model.strategy == "recursive":
+        if method == "conformal":
+            raise ConfigError(
+                f"forecaster {spec.name!r}: conformal intervals are not available with "
+                "strategy 'recursive' yet; use strategy 'direct' or remove intervals.levels"
+            )
+        return RecursiveForecaster(spec, one_step=build)
     if method == "conformal":
         return ConformalForecaster(spec, build(replace(spec, intervals=IntervalSpec())))
     return build(spec)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prevoir.features.design import build_design
+from prevoir.features.design import build_design, training_spec
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps.inputs import read_exogenous, read_history
 from prevoir.pipeline.steps.outcome import StepOutcome
@@ -18,7 +18,7 @@ def features(ctx: RunContext) -> StepOutcome:
     for name, spec in ctx.forecasters.items():
         history = read_history(ctx, spec, step="features")
         exog = read_exogenous(ctx, spec, step="features")
-        design = build_design(history, spec, exog=exog)
+        design = build_design(history, training_spec(spec), exog=exog)
         path = ctx.run_dir("features") / f"{name}.parquet"
         design.to_parquet(path, index=False)
         ctx.store.record_artifact(

@@ -24,7 +24,11 @@ from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.factory import make_model
 from prevoir.pipeline.catchup import BLOCK, REFIT_AT, plan_blocks, plan_origins
 from prevoir.pipeline.context import RunContext
-from prevoir.pipeline.steps.inputs import read_exogenous, read_history
+from prevoir.pipeline.steps.inputs import (
+    last_observation_times,
+    read_exogenous,
+    read_history,
+)
 from prevoir.pipeline.steps.outcome import StepOutcome
 
 SERIES_PER_BATCH = 64
@@ -39,7 +43,7 @@ def predict(ctx: RunContext) -> StepOutcome:
             raise MissingInputError("predict", "train evaluate", f"a champion model of {name!r}")
         last_issued = ctx.store.last_origins(name)
         origins = plan_origins(
-            ctx.store.last_observation_times(spec.dataset, spec.target),
+            last_observation_times(ctx, spec),
             last_issued,
             freq=spec.freq,
             catchup=spec.catchup,

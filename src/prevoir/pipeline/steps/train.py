@@ -46,7 +46,7 @@ def _metadata(
     return {
         "forecaster": spec.name,
         "kind": spec.model.kind,
-        "params": dict(spec.model.params) | _task_params(spec),
+        "params": dict(spec.model.params) | _task_params(spec) | {"strategy": spec.model.strategy},
         "features": [c for c in design.columns if c not in ("unique_id", "origin", "ds", Y)],
         "train_start": known[DS].min() if len(known) else None,
         "train_end": known[DS].max() if len(known) else None,
