@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from prevoir.domain.records import ForecasterSpec
 
 
-class RegistryMirror(Protocol):
+class RegistryMirror:
     """Receives a run's results and every registry change, after the store committed them.
 
     ``version`` arguments are model-version rows as the store returns them (``id``,
     ``forecaster``, ``kind``, ``params``, ``sha256``, ``artifact_path``, ``metrics``, ...).
+    Every method here does nothing: a mirror overrides what it copies.
     """
 
     def run_started(
@@ -48,31 +49,5 @@ class RegistryMirror(Protocol):
         """The run ended with ``status`` (succeeded or failed)."""
 
 
-class NoMirror:
+class NoMirror(RegistryMirror):
     """The mirror when none is configured: every change stays in the store only."""
-
-    def run_started(
-        self,
-        *,
-        run_id: int,
-        trigger: str,
-        config_hash: str,
-        steps: Sequence[str],
-        forecasters: Mapping[str, ForecasterSpec],
-    ) -> None:
-        """Nothing to mirror."""
-
-    def version_saved(self, version: Mapping[str, Any]) -> None:
-        """Nothing to mirror."""
-
-    def metrics_updated(self, version: Mapping[str, Any]) -> None:
-        """Nothing to mirror."""
-
-    def artifact_recorded(self, forecaster: str, *, kind: str, path: Path) -> None:
-        """Nothing to mirror."""
-
-    def alias_moved(self, alias: str, version: Mapping[str, Any]) -> None:
-        """Nothing to mirror."""
-
-    def run_finished(self, status: str) -> None:
-        """Nothing to mirror."""

@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 
 from prevoir.domain.records import ForecasterSpec, MlflowSpec
 from prevoir.errors import ConfigError
+from prevoir.registry.mirror import RegistryMirror
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _guarded(
     return wrapper
 
 
-class MlflowMirror:
+class MlflowMirror(RegistryMirror):
     """Copies one profile's registry changes (and one run's results) into MLflow."""
 
     def __init__(self, spec: MlflowSpec, *, profile: str, notes: list[str]) -> None:
