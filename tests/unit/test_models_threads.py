@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings
+from prevoir.domain.records import LabelSpec
 from prevoir.errors import ConfigError
 from prevoir.models import DirectForecaster, EnsembleForecaster, make_model
 from prevoir.models.direct import GLOBAL
@@ -38,11 +39,18 @@ def _fitted_threads(model: DirectForecaster) -> int:
 
 @pytest.mark.parametrize("kind", ["lightgbm", "xgboost", "random_forest"])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_the_setting_reaches_each_library(kind: str, threads: int, history: pd.DataFrame) -> None:
-    model = make_model(make_spec(kind, threads=threads))  # type: ignore[arg-type]
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_the_setting_reaches_each_library(
+    kind: str, threads: int, task: str, history: pd.DataFrame
+) -> None:
+    label = LabelSpec(rule="up") if task == "classification" else None
+    spec = make_spec(kind, threads=threads, task=task, label=label)  # type: ignore[arg-type]
+    model = make_model(spec)
     assert isinstance(model, DirectForecaster)
     model.fit(history)
     assert _fitted_threads(model) == threads
+    origins = history.groupby("unique_id", as_index=False)["ds"].max()
+    assert len(model.predict(history, origins.rename(columns={"ds": "origin"}))) > 0
 
 
 @pytest.mark.parametrize(

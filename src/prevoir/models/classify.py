@@ -38,8 +38,8 @@ from prevoir.features.lags import LAST_Y
 from prevoir.models.base import Forecaster
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.forest import RandomForestForecaster
-from prevoir.models.gbm import LightGBMForecaster, lightgbm_params
-from prevoir.models.xgb import XGBoostForecaster, xgboost_params
+from prevoir.models.gbm import LightGBMForecaster
+from prevoir.models.xgb import XGBoostForecaster
 
 __all__ = [
     "CLASSIFIERS",
@@ -96,7 +96,7 @@ class LightGBMClassifier(DirectClassifier, LightGBMForecaster):
         objective = self._objective(
             params, default="binary", allowed={"binary", "cross_entropy", "xentropy"}
         )
-        return lightgbm_params({**params, "objective": objective})
+        return super()._library_params({**params, "objective": objective})
 
 
 class XGBoostClassifier(DirectClassifier, XGBoostForecaster):
@@ -104,7 +104,7 @@ class XGBoostClassifier(DirectClassifier, XGBoostForecaster):
 
     def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
         objective = self._objective(params, default="binary:logistic", allowed={"binary:logistic"})
-        return xgboost_params({**params, "objective": objective})
+        return super()._library_params({**params, "objective": objective})
 
 
 class ForestClassifier(DirectClassifier, RandomForestForecaster):
