@@ -17,12 +17,16 @@ def test_crypto_run_stores_lists_and_scores_intervals(tmp_path: Path, store_url:
     cli("run", "--profile", "dev")
 
     listed = pd.DataFrame(json.loads(cli("forecasts", "--format", "json").stdout))
-    assert set(listed["forecaster"]) == {"close_1h", "close_naive"}
-    assert len(listed) == 2 * 3 * 24 * 4  # forecasters x pairs x initial origins x horizons
-    bands = listed[["yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95"]]
+    with_bands = listed["forecaster"].isin(["close_1h", "close_naive"])  # the ones configured
+    banded = listed[with_bands]
+    assert len(banded) == 2 * 3 * 24 * 4  # forecasters x pairs x initial origins x horizons
+    bands = banded[["yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95"]]
     assert bands.notna().all().all()
     assert (bands.diff(axis=1).iloc[:, 1:] >= 0).all().all()  # lo95 <= lo80 <= yhat <= ...
-    assert (listed["yhat_hi_95"] > listed["yhat_lo_95"]).all()
+    assert (banded["yhat_hi_95"] > banded["yhat_lo_95"]).all()
+    # the classifier (probabilities) and the daily forecaster issue no bands
+    assert listed.loc[~with_bands, ["yhat_lo_80", "yhat_hi_95"]].isna().all().all()
+    assert set(listed.loc[~with_bands, "forecaster"]) == {"close_up_1h", "close_1d"}
 
     table = cli("forecasts", "--forecaster", "close_naive", "--limit", "4").stdout
     header = next(line for line in table.splitlines() if "yhat" in line)
