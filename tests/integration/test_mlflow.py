@@ -39,7 +39,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning"),
 ]
 
-FORECASTERS = ("close_1h", "close_naive")
+FORECASTERS = ("close_1h", "close_naive", "close_up_1h", "close_1d")  # the crypto example
 UP_TO_EVALUATE = ["extract", "transform", "load", "features", "train", "evaluate"]
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
 PROD_MODEL = "prod.close_1h"
@@ -124,17 +124,20 @@ def test_run_is_mirrored_with_params_metrics_plots_and_model(
                 version = get_model_version(conn, int(run.data.tags[VERSION_TAG]))
             assert version["forecaster"] == forecaster
             params = run.data.params
-            assert params["horizons"] == "1,6,12,24"
+            horizons = m.settings.forecasters[forecaster].horizons
+            assert params["horizons"] == ",".join(map(str, horizons))
             assert params["model.kind"] == version["kind"]
             assert params["data_fingerprint"] == version["data_fingerprint"]
             assert params["train_end"] == str(version["train_end"])
-            assert run.data.metrics["mae"] == pytest.approx(version["metrics"]["mae"])
+            score = "brier" if forecaster == "close_up_1h" else "mae"  # the classifier's
+            assert run.data.metrics[score] == pytest.approx(version["metrics"][score])
             files = {
                 a.path
                 for folder in ("plot", "metrics", "model")
                 for a in m.client.list_artifacts(run.info.run_id, folder)
             }
-            assert f"plot/{forecaster}_forecast_vs_actual.png" in files
+            plot = "roc_curve" if forecaster == "close_up_1h" else "forecast_vs_actual"
+            assert f"plot/{forecaster}_{plot}.png" in files
             assert f"metrics/{forecaster}_metrics.json" in files
             model_file = f"model/{Path(version['artifact_path']).name}"
             assert model_file in files

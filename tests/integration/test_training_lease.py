@@ -57,10 +57,8 @@ def test_a_second_training_is_refused_while_the_first_holds_the_lease(
     assert refused["status"] == "failed" and "is being trained by run" in refused["error"]
     versions = list_versions(settings)
     assert {v["run_id"] for v in versions} == {summary.run_id}  # only the first trained
-    assert {v["forecaster"] for v in versions if "dev:champion" in v["aliases"]} == {
-        "close_1h",
-        "close_naive",
-    }
+    champions = {v["forecaster"] for v in versions if "dev:champion" in v["aliases"]}
+    assert champions == set(settings.forecasters)
     monkeypatch.setitem(STEPS, "train", real_train)
     assert run_pipeline(settings, steps=["train"]).status == "succeeded"  # lease released
 
@@ -72,7 +70,7 @@ def test_a_dev_run_never_changes_the_prod_champion(project: Path, db_url: str) -
     before = _champions(prod)
     assert run_pipeline(dev, steps=[*PREPARE, "train", "evaluate"]).status == "succeeded"
     after = _champions(prod)
-    assert after == before and set(after) == {"close_1h", "close_naive"}
+    assert after == before and set(after) == set(prod.forecasters)
     dev_champions = _champions(dev)
     assert set(dev_champions) == set(after)
     assert not set(dev_champions.values()) & set(after.values())
