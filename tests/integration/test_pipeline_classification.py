@@ -46,7 +46,10 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
     settings = _settings(tmp_path, db_url)
     run = run_pipeline(settings)
     assert run.status == "succeeded", run.error
-    assert any(f"{NAME}: version 1 is the first champion (brier" in note for note in run.notes)
+    assert any(
+        note.startswith(f"{NAME}: version ") and "promoted over none (gates passed: brier" in note
+        for note in run.notes
+    )
 
     forecasts = stored_forecasts(db_url)
     assert len(forecasts) == 3 * 24 * 4  # series × initial origins × horizons
@@ -76,11 +79,13 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
         if path.suffix == ".png":
             assert path.read_bytes()[:8] == PNG
     written = json.loads(names[f"{NAME}_metrics.json"].read_text())
-    assert written["metrics"] == metrics
+    facts = {"train_rows", "all_missing_features"}  # the gates' training facts, kept beside
+    assert written["metrics"] == {k: v for k, v in metrics.items() if k not in facts}
+    assert metrics["train_rows"] > 0 and metrics["all_missing_features"] == []
 
     again = run_pipeline(settings, steps=["train", "evaluate", "predict"])
     assert again.status == "succeeded", again.error
-    assert any(f"{NAME}: version 2 promoted (brier" in note for note in again.notes)
+    assert any(f"{NAME}: version 2 promoted over 1 (gates passed: brier" in n for n in again.notes)
     assert any(f"{NAME}: forecasts are up to date" in note for note in again.notes)
     aliases = _rows(db_url, sa.select(tables.aliases).where(tables.aliases.c.alias == "champion"))
     assert [a["version_id"] for a in aliases] == [2]

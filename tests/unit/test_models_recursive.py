@@ -48,13 +48,13 @@ def _origins(history: pd.DataFrame, hours_back: list[int]) -> pd.DataFrame:
 def _spy_on_steps(model: RecursiveForecaster) -> list[pd.DataFrame]:
     """The design rows of each step, in call order, as the one-step model receives them."""
     captured: list[pd.DataFrame] = []
-    original = model.one_step.predict_design
+    original = model.one_step.predict_values
 
     def spy(frame: pd.DataFrame) -> np.ndarray:
         captured.append(frame.copy())
         return original(frame)
 
-    model.one_step.predict_design = spy
+    model.one_step.predict_values = spy
     return captured
 
 
