@@ -74,8 +74,8 @@ def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) 
         return
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for column in frame.columns:
-        numeric = frame[column].dtype.kind in "ifM"  # numbers and times never wrap
-        table.add_column(
+        numeric = frame[column].dtype.kind in "ifM"
+        table.add_column(  # numbers and times never wrap; text folds when space is short
             str(column),
             justify="right" if numeric else "left",
             no_wrap=numeric,
@@ -103,7 +103,9 @@ def _cell(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.6g}"
+        if pd.isna(value):
+            return ""
+        return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4g}"  # prices stay legible
     return str(value)
 
 
