@@ -27,7 +27,7 @@ from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean, RollingStd
 from mlforecast.target_transforms import LocalStandardScaler
 
-from m4 import FEATURES, SPECS, H, M, load, long_frame
+from m4 import H, M, load, long_frame, m4_spec
 from prevoir.domain.records import ForecasterSpec, Strategy
 from prevoir.evaluation.m4 import naive2, owa, score_m4
 from prevoir.models.base import Forecaster
@@ -42,16 +42,12 @@ def prevoir_spec(strategy: Strategy) -> ForecasterSpec:
     The recursive design has one row per origin (not one per origin and step), so it trains
     on every origin of the window (``train_stride = 1``) as mlforecast trains on every row.
     """
-    return ForecasterSpec(
+    base = m4_spec("lightgbm")
+    return replace(
+        base,
         name=f"m4_lightgbm_{strategy}",
-        dataset="m4",
-        target="y",
-        freq="h",
-        horizons=tuple(range(1, H + 1)),
-        features=FEATURES,
-        model=replace(SPECS["lightgbm"], strategy=strategy),
-        train_window=24 * 28,
-        train_stride=6 if strategy == "direct" else 1,
+        model=replace(base.model, strategy=strategy),
+        train_stride=base.train_stride if strategy == "direct" else 1,
     )
 
 
