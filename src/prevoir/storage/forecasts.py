@@ -275,9 +275,11 @@ def read_forecasts(
     series: Sequence[str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    origin: datetime | None = None,
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Stored forecasts, filtered; ``start``/``end`` bound the target time ``ds`` (inclusive).
+    """Stored forecasts, filtered; ``start``/``end`` bound the target time ``ds`` (inclusive),
+    ``origin`` keeps the forecasts issued from that one origin.
 
     Columns: ``unique_id, origin, ds, step, yhat, forecaster, model_version_id, run_id,
     issued_at``, then ``yhat_lo_<level>, yhat_hi_<level>`` for every interval level stored
@@ -307,6 +309,8 @@ def read_forecasts(
         stmt = stmt.where(f.c.ds >= start)
     if end is not None:
         stmt = stmt.where(f.c.ds <= end)
+    if origin is not None:
+        stmt = stmt.where(f.c.origin == origin)
     if limit is not None:
         stmt = stmt.order_by(f.c.origin.desc(), f.c.forecaster, f.c.unique_id, f.c.step)
         stmt = stmt.limit(limit)

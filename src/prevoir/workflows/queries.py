@@ -78,8 +78,10 @@ def trace_forecast(
     engine = open_store(settings)
     try:
         with engine.connect() as conn:
-            rows = read_forecasts(conn, forecaster=forecaster, series=[series])
-            match = rows[(rows["origin"] == origin) & (rows["step"] == step)]
+            rows = read_forecasts(
+                conn, forecaster=forecaster, series=[series], origin=origin.to_pydatetime()
+            )
+            match = rows[rows["step"] == step]
             if match.empty:
                 raise NotFoundError(
                     f"no forecast of {forecaster!r} for series {series!r} from origin "
