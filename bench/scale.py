@@ -177,7 +177,7 @@ def setup_prevoir(folder: Path, past: Any, *, threads: int, url: str) -> dict[st
                 "train_end": sample["ds"].max().to_pydatetime(),
                 "data_fingerprint": f"bench-scale sample of {TRAIN_SERIES} series",
             },
-            artifacts_dir=settings.artifacts_path(),
+            model_store=settings.model_store_location(),
         )
         set_alias(conn, FORECASTER, "default", "champion", version)
     train_s = time.perf_counter() - t0

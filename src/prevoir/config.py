@@ -328,6 +328,47 @@ class MlflowSettings(_Strict):
     artifact_location: str | None = None  # new experiments' files; default ./mlartifacts
 
 
+DEV_SECRET = "prevoir-dev-secret-do-not-use-in-production"
+
+
+class ScheduledJobSettings(_Strict):
+    """One scheduled run: a crontab line (UTC unless ``timezone``) and the steps it runs."""
+
+    cron: str  # five fields: minute hour day month weekday, e.g. "0 */6 * * *"
+    steps: list[str] | None = None  # None: every step
+    timezone: str = "UTC"
+    # a firing missed while no server ran: "run_once" runs it once at start, "skip" logs it
+    missed: Literal["run_once", "skip"] = "skip"
+
+
+class ServiceSettings(_Strict):
+    """``prevoir serve``: where it listens, how it signs tokens, what it schedules."""
+
+    # "dev" allows the built-in signing secret; anything else needs PREVOIR_SERVICE__SECRET_KEY
+    environment: str = "dev"
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    token_minutes: int = Field(default=60, ge=1)
+    max_body_bytes: int = Field(default=10_000_000, ge=1024)  # larger bodies get 413
+    scheduler: bool = True  # False: serve the API and dashboard only
+    schedule: dict[str, ScheduledJobSettings] = Field(default_factory=dict)
+
+    def signing_secret(self) -> str:
+        """The secret that signs tokens; the built-in one only in ``dev``."""
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if self.environment == "dev" and not secret:
+            return DEV_SECRET
+        if not secret or secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError(
+                f"the service runs in environment {self.environment!r} without a signing "
+                "secret of its own: set PREVOIR_SERVICE__SECRET_KEY to a random string of 32 "
+                "characters or more (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        return secret
+
+
 class Settings(BaseSettings):
     """The effective configuration of one project under one profile."""
 
@@ -350,6 +391,7 @@ class Settings(BaseSettings):
     datasets: dict[str, DatasetSettings] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterSettings] = Field(default_factory=dict)
     mlflow: MlflowSettings | None = None  # absent: no MLflow mirror
+    service: ServiceSettings = ServiceSettings()
 
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the project folder."""
@@ -373,7 +415,8 @@ class Settings(BaseSettings):
     def config_hash(self) -> str:
         """sha256 of the effective config, recorded with runs so results trace to it."""
         # where results are stored or mirrored does not change them
-        text = json.dumps(self.model_dump(mode="json", exclude={"store", "mlflow"}), sort_keys=True)
+        shown = self.model_dump(mode="json", exclude={"store", "mlflow", "service"})
+        text = json.dumps(shown, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def masked(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "alias_history",
     "aliases",
     "alembic_version",
+    "api_keys",
     "artifacts",
     "forecasts",
     "locks",
@@ -36,7 +37,9 @@ EXPECTED_TABLES = {
     "observations",
     "run_steps",
     "runs",
+    "schedule_firings",
     "series",
+    "users",
 }
 
 

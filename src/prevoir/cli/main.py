@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 
+from prevoir.cli.common import (
+    FormatOpt,
+    ProfileOpt,
+    ProjectOpt,
+    err,
+    guard,
+    out,
+    project_settings,
+)
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
 from prevoir.cli.progress import RichProgress
 from prevoir.cli.render import (
@@ -23,8 +30,7 @@ from prevoir.cli.render import (
     version_text,
     versions_frame,
 )
-from prevoir.config import Settings, find_project_dir, load_settings
-from prevoir.errors import PrevoirError
+from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.pipeline.runner import STEP_ORDER
 from prevoir.workflows import (
     EXAMPLES,
@@ -57,27 +63,9 @@ models_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
-
-out = Console()
-err = Console(stderr=True)
-
-ProjectOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--project",
-        "-C",
-        help="Project folder (holds prevoir.toml). Default: the current folder or a parent.",
-        file_okay=False,
-    ),
-]
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option("--profile", "-p", help="Profile from [profiles.<name>] to apply."),
-]
-
-FormatOpt = Annotated[
-    str, typer.Option("--format", help="table, csv or json.", case_sensitive=False)
-]
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.command()(serve)
 
 
 def _check_format(fmt: str) -> None:
@@ -86,25 +74,9 @@ def _check_format(fmt: str) -> None:
         raise typer.Exit(2)
 
 
-T = TypeVar("T")
-
 # csv and json carry every stored column; the terminal table keeps these and the interval
 # bands, one "lo – hi" column per level
 TABLE_FORECAST_COLUMNS = ("forecaster", "unique_id", "origin", "ds", "step", "yhat")
-
-
-def _guard(action: Callable[[], T]) -> T:
-    """Run ``action``; a prevoir error becomes one red line on stderr and its exit code."""
-    try:
-        return action()
-    except PrevoirError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exit_code(exc)) from None
-
-
-def _settings(project: Path | None, profile: str | None) -> Settings:
-    folder = project if project is not None else find_project_dir(Path.cwd())
-    return load_settings(folder, profile=profile)
 
 
 @app.command()
@@ -116,7 +88,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing prevoir.toml.")] = False,
 ) -> None:
     """Create a ready project (prevoir.toml + real example data) in DIRECTORY."""
-    files = _guard(lambda: init_project(directory, example=example, force=force))
+    files = guard(lambda: init_project(directory, example=example, force=force))
     out.print(f"created the [bold]{example}[/] project in {directory} ({len(files)} files)")
     out.print(f"next: cd {directory} && prevoir run")
 
@@ -136,9 +108,9 @@ def run(
     ] = None,
 ) -> None:
     """Run the pipeline (all steps, or those named) and print a per-step timing summary."""
-    settings = _guard(lambda: _settings(project, profile))
+    settings = guard(lambda: project_settings(project, profile))
     with RichProgress(err) as progress:
-        summary = _guard(lambda: run_pipeline(settings, steps=steps, progress=progress))
+        summary = guard(lambda: run_pipeline(settings, steps=steps, progress=progress))
     title = f"run {summary.run_id} · profile {settings.profile} · {summary.status}"
     out.print(step_table(summary.steps, title=title))
     for note in summary.notes:
@@ -159,8 +131,8 @@ def runs(
     limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
 ) -> None:
     """List recent runs with their step timings."""
-    settings = _guard(lambda: _settings(project, profile))
-    out.print(runs_table(_guard(lambda: recent_runs(settings, limit=limit))))
+    settings = guard(lambda: project_settings(project, profile))
+    out.print(runs_table(guard(lambda: recent_runs(settings, limit=limit))))
 
 
 @app.command()
@@ -174,8 +146,8 @@ def forecasts(
 ) -> None:
     """Print stored forecasts (newest origin first)."""
     _check_format(fmt)
-    settings = _guard(lambda: _settings(project, profile))
-    frame = _guard(
+    settings = guard(lambda: project_settings(project, profile))
+    frame = guard(
         lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
     )
     if fmt == "table":
@@ -193,10 +165,10 @@ def trace(
     profile: ProfileOpt = None,
 ) -> None:
     """Where one forecast came from: model version, training window, data, runs, config."""
-    settings = _guard(lambda: _settings(project, profile))
+    settings = guard(lambda: project_settings(project, profile))
     when = pd.Timestamp(origin)
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-    found = _guard(
+    found = guard(
         lambda: trace_forecast(
             settings, forecaster=forecaster, series=series, origin=when, step=step
         )
@@ -209,7 +181,7 @@ def config_show(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """Print the effective configuration (file < profile < environment), secrets masked."""
     import tomli_w
 
-    settings = _guard(lambda: _settings(project, profile))
+    settings = guard(lambda: project_settings(project, profile))
     data: dict[str, Any] = _drop_none(settings.masked())
     out.print(tomli_w.dumps(data), highlight=False, markup=False)
 
@@ -217,8 +189,8 @@ def config_show(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """Create the store's tables or migrate them to the newest schema."""
-    settings = _guard(lambda: _settings(project, profile))
-    before, after = _guard(lambda: upgrade_store(settings))
+    settings = guard(lambda: project_settings(project, profile))
+    before, after = guard(lambda: upgrade_store(settings))
     out.print(f"store schema: {before or 'empty'} → {after}")
 
 
@@ -231,8 +203,8 @@ def models_list(
 ) -> None:
     """List model versions, oldest first, with their backtest MAE and aliases."""
     _check_format(fmt)
-    settings = _guard(lambda: _settings(project, profile))
-    versions = _guard(lambda: list_versions(settings, forecaster=forecaster))
+    settings = guard(lambda: project_settings(project, profile))
+    versions = guard(lambda: list_versions(settings, forecaster=forecaster))
     frame = versions_frame(versions, profile=settings.profile)
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame)} model versions")
 
@@ -244,9 +216,9 @@ def models_show(
     profile: ProfileOpt = None,
 ) -> None:
     """Everything recorded about one version: window, fingerprint, metrics, run, aliases."""
-    settings = _guard(lambda: _settings(project, profile))
+    settings = guard(lambda: project_settings(project, profile))
     out.print(
-        version_text(_guard(lambda: show_version(settings, version))),
+        version_text(guard(lambda: show_version(settings, version))),
         highlight=False,
         soft_wrap=True,
     )
@@ -262,8 +234,8 @@ def models_compare(
 ) -> None:
     """Backtest metrics of two versions side by side."""
     _check_format(fmt)
-    settings = _guard(lambda: _settings(project, profile))
-    frame = _guard(lambda: compare_versions(settings, first, second))
+    settings = guard(lambda: project_settings(project, profile))
+    frame = guard(lambda: compare_versions(settings, first, second))
     print_frame(frame, fmt=fmt, console=out, title=f"version {first} vs {second}")
 
 
@@ -275,8 +247,8 @@ def models_promote(
     reason: Annotated[str, typer.Option(help="Why, for the alias history.")] = "manual",
 ) -> None:
     """Make VERSION the champion of its forecaster in this profile (skips the gates)."""
-    settings = _guard(lambda: _settings(project, profile))
-    move = _guard(lambda: promote_version(settings, version, reason=reason))
+    settings = guard(lambda: project_settings(project, profile))
+    move = guard(lambda: promote_version(settings, version, reason=reason))
     out.print(
         f"{move.forecaster} ({settings.profile}): champion {move.old or 'none'} → {move.new}",
         highlight=False,
@@ -290,8 +262,8 @@ def models_rollback(
     profile: ProfileOpt = None,
 ) -> None:
     """Give the forecaster its previous champion back."""
-    settings = _guard(lambda: _settings(project, profile))
-    move = _guard(lambda: rollback_champion(settings, forecaster))
+    settings = guard(lambda: project_settings(project, profile))
+    move = guard(lambda: rollback_champion(settings, forecaster))
     out.print(
         f"{move.forecaster} ({settings.profile}): champion {move.old} → {move.new} (rolled back)",
         highlight=False,
@@ -307,8 +279,8 @@ def models_prune(
     dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
 ) -> None:
     """Delete old versions; never one an alias or a stored forecast refers to."""
-    settings = _guard(lambda: _settings(project, profile))
-    gone = _guard(
+    settings = guard(lambda: project_settings(project, profile))
+    gone = guard(
         lambda: prune_versions(settings, keep=keep, forecaster=forecaster, dry_run=dry_run)
     )
     verb = "would delete" if dry_run else "deleted"

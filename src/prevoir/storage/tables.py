@@ -30,11 +30,13 @@ from sqlalchemy.dialects import postgresql
 from prevoir.storage.types import UtcDateTime
 
 __all__ = [
+    "ROLES",
     "RUN_STATUSES",
     "RUN_TRIGGERS",
     "STEP_STATUSES",
     "alias_history",
     "aliases",
+    "api_keys",
     "artifacts",
     "forecasts",
     "locks",
@@ -43,7 +45,9 @@ __all__ = [
     "observations",
     "run_steps",
     "runs",
+    "schedule_firings",
     "series",
+    "users",
 ]
 
 NAMING_CONVENTION = {
@@ -57,6 +61,7 @@ NAMING_CONVENTION = {
 RUN_TRIGGERS = ("cli", "schedule", "api")
 RUN_STATUSES = ("running", "succeeded", "failed")
 STEP_STATUSES = ("running", "succeeded", "failed", "skipped")
+ROLES = ("read", "write", "admin")  # each includes the ones before it
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -209,4 +214,44 @@ artifacts = sa.Table(
     sa.Column("rows", sa.Integer, nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index(None, "forecaster", "kind"),
+)
+
+# The service's people and machines. Passwords are stored as argon2 hashes; API keys as the
+# sha256 of the key (a key is 32 random bytes, so a slow hash adds nothing) plus its first
+# characters, which let a person tell keys apart without the secret.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(20), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+# One row per firing of a scheduled job: the primary key makes the first server to insert
+# it the only one that runs it, however many servers share the store.
+schedule_firings = sa.Table(
+    "schedule_firings",
+    metadata,
+    sa.Column("job", sa.String(200), primary_key=True),
+    sa.Column("fire_time", UtcDateTime(), primary_key=True),
+    sa.Column("owner", sa.String(300), nullable=False),
+    sa.Column("claimed_at", UtcDateTime(), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
 )

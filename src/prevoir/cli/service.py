@@ -1,0 +1,137 @@
+"""``prevoir serve`` and the service's people: ``users`` and ``keys``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from prevoir.cli.common import ProfileOpt, ProjectOpt, err, guard, out, project_settings
+from prevoir.workflows.access import (
+    ROLES,
+    create_key,
+    create_user,
+    list_keys,
+    list_users,
+    remove_user,
+    revoke_key,
+)
+
+users_app = typer.Typer(help="People who log in to the API and dashboard.", no_args_is_help=True)
+keys_app = typer.Typer(help="Long-lived API keys for machines.", no_args_is_help=True)
+
+RoleOpt = Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")]
+
+
+def serve(
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (0: any free one).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the API, dashboard and metrics, and run the scheduled jobs."""
+    import uvicorn
+
+    from prevoir.service import create_app
+
+    settings = guard(lambda: project_settings(project, profile))
+    app = guard(lambda: create_app(settings))
+    logging.getLogger("prevoir").setLevel(logging.INFO)
+    uvicorn.run(
+        app,
+        host=host or settings.service.host,
+        port=settings.service.port if port is None else port,
+        log_level=log_level,
+    )
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: RoleOpt = "read",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="PREVOIR_USER_PASSWORD",
+            help="Asked for when not given (or set PREVOIR_USER_PASSWORD).",
+        ),
+    ] = "",
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Add a user who logs in with a password."""
+    settings = guard(lambda: project_settings(project, profile))
+    guard(lambda: create_user(settings, username, password, role))
+    out.print(f"user [bold]{username}[/] added with role {role}")
+
+
+@users_app.command("remove")
+def users_remove(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Remove a user; their tokens stop working at once."""
+    settings = guard(lambda: project_settings(project, profile))
+    guard(lambda: remove_user(settings, username))
+    out.print(f"user [bold]{username}[/] removed")
+
+
+@users_app.command("list")
+def users_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
+    """List users and their roles."""
+    settings = guard(lambda: project_settings(project, profile))
+    table = Table("user", "role", "created (UTC)", title="users")
+    for row in guard(lambda: list_users(settings)):
+        table.add_row(row["username"], row["role"], f"{row['created_at']:%Y-%m-%d %H:%M}")
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'ingest-bot'.")],
+    role: RoleOpt = "write",
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Create an API key; it is printed once and cannot be shown again."""
+    settings = guard(lambda: project_settings(project, profile))
+    key_id, key = guard(lambda: create_key(settings, name, role))
+    err.print(f"API key {key_id} ({name}, role {role}); store it now, it is not shown again:")
+    print(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="Key id from `prevoir keys list`.")],
+    project: ProjectOpt = None,
+    profile: ProfileOpt = None,
+) -> None:
+    """Revoke an API key; requests with it are refused from now on."""
+    settings = guard(lambda: project_settings(project, profile))
+    guard(lambda: revoke_key(settings, key_id))
+    out.print(f"API key {key_id} revoked")
+
+
+@keys_app.command("list")
+def keys_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
+    """List API keys (never the keys themselves)."""
+    settings = guard(lambda: project_settings(project, profile))
+    table = Table("id", "name", "starts with", "role", "created (UTC)", "revoked", title="keys")
+    for row in guard(lambda: list_keys(settings)):
+        revoked = row["revoked_at"]
+        table.add_row(
+            str(row["id"]),
+            row["name"],
+            row["prefix"] + "…",
+            row["role"],
+            f"{row['created_at']:%Y-%m-%d %H:%M}",
+            f"{revoked:%Y-%m-%d %H:%M}" if revoked else "",
+        )
+    out.print(table)

@@ -1,0 +1,58 @@
+"""``create_app``: the FastAPI application of one project and profile."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from prevoir import __version__
+from prevoir.config import Settings
+from prevoir.service.auth import Reader
+from prevoir.service.errors import install_error_handlers
+from prevoir.service.metrics import ServiceMetrics
+from prevoir.service.middleware import BodyLimitMiddleware, LatencyMiddleware
+from prevoir.service.routes import auth, health
+from prevoir.service.state import ServiceState
+from prevoir.workflows.runs import open_store
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service for ``settings``: API under ``/api/v1``, ``/metrics``, health checks.
+
+    Refuses (``ConfigError``) to build outside ``dev`` without a signing secret of its own.
+    The store is migrated to head at start, as every prevoir command does.
+    """
+    secret = settings.service.signing_secret()
+    state = ServiceState(
+        settings=settings, engine=open_store(settings), secret=secret, metrics=ServiceMetrics()
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="prevoir",
+        version=__version__,
+        description="Forecasts of many time series, kept up to date.",
+        lifespan=lifespan,
+    )
+    app.state.prevoir = state
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(_caller: Reader) -> Response:
+        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodyLimitMiddleware, limit=settings.service.max_body_bytes)
+    app.add_middleware(LatencyMiddleware, metrics=state.metrics)
+    return app

@@ -1,0 +1,100 @@
+"""Bearer tokens (JWT, HS256) and API keys, and the role each endpoint needs.
+
+A request proves who it is with one of: ``Authorization: Bearer <jwt>`` from
+``POST /api/v1/token`` (OAuth2 password flow), ``Authorization: Bearer pv_…`` or
+``X-API-Key: pv_…`` (API keys, for machines), or the dashboard's ``prevoir_token`` cookie
+(the same JWT). A JWT names its user; the user's current role is read from the store on every
+request, so removing a user or changing a role takes effect at once, not at token expiry.
+Missing, malformed, expired or tampered credentials get 401; a valid one without the needed
+role gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+
+from prevoir.service.state import ServiceState, get_state
+from prevoir.workflows.access import Principal, authenticate_key, user_role
+
+ALGORITHM = "HS256"
+COOKIE = "prevoir_token"
+KEY_HEADER = "X-API-Key"
+
+
+def issue_token(principal: Principal, *, secret: str, minutes: int) -> str:
+    """A signed JWT for ``principal`` that expires in ``minutes``."""
+    now = datetime.now(UTC)
+    claims = {"sub": principal.name, "role": principal.role, "iat": now}
+    claims["exp"] = now + timedelta(minutes=minutes)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _credential(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get(KEY_HEADER) or request.cookies.get(COOKIE)
+
+
+def principal_from(credential: str, state: ServiceState) -> Principal:
+    """The caller behind ``credential``; 401 if it proves nothing."""
+    if credential.startswith("pv_"):
+        with state.engine.connect() as conn:
+            principal = authenticate_key(conn, credential)
+        if principal is None:
+            raise _unauthorized("unknown or revoked API key")
+        return principal
+    try:
+        claims = jwt.decode(
+            credential, state.secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("token expired; ask POST /api/v1/token for a new one") from None
+    except jwt.InvalidTokenError:
+        raise _unauthorized("invalid token") from None
+    with state.engine.connect() as conn:
+        role = user_role(conn, str(claims["sub"]))
+    if role is None:
+        raise _unauthorized(f"user {claims['sub']!r} no longer exists")
+    return Principal(str(claims["sub"]), role)
+
+
+def current_principal(
+    request: Request, state: Annotated[ServiceState, Depends(get_state)]
+) -> Principal:
+    """The authenticated caller of ``request`` (a FastAPI dependency); 401 without one."""
+    credential = _credential(request)
+    if credential is None:
+        raise _unauthorized("not authenticated: send a bearer token or an X-API-Key header")
+    return principal_from(credential, state)
+
+
+def require(role: str) -> Callable[..., Principal]:
+    """A dependency that lets through callers whose role includes ``role`` (else 403)."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.may(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"{principal.name!r} has role {principal.role!r}; this needs {role!r}",
+            )
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require("read"))]
+Writer = Annotated[Principal, Depends(require("write"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,29 @@
+"""What every request handler shares: the settings, one engine, the secret, the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from prevoir.config import Settings
+from prevoir.service.metrics import ServiceMetrics
+
+
+@dataclass
+class ServiceState:
+    """The long-lived parts of one server process (one engine: a pool, not one per call)."""
+
+    settings: Settings
+    engine: Engine
+    secret: str
+    metrics: ServiceMetrics
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> ServiceState:
+    """The ``ServiceState`` of the app serving ``request`` (a FastAPI dependency)."""
+    state: ServiceState = request.app.state.prevoir
+    return state

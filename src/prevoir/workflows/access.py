@@ -1,0 +1,143 @@
+"""Who may use the service: users with passwords, API keys for machines, and their roles.
+
+Passwords are hashed with argon2 (``pwdlib``'s recommended settings); API keys are
+``pv_<8 chars>_<43 chars>`` from ``secrets`` and stored as their sha256, so a leaked store
+gives away neither. Roles are ordered: ``read`` < ``write`` < ``admin``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pwdlib import PasswordHash
+from sqlalchemy import Connection
+
+from prevoir.config import Settings
+from prevoir.errors import DataValidationError
+from prevoir.storage import users as user_rows
+from prevoir.storage.tables import ROLES
+from prevoir.workflows.runs import open_store
+
+__all__ = [
+    "ROLES",
+    "Principal",
+    "authenticate_key",
+    "authenticate_password",
+    "create_key",
+    "create_user",
+    "list_keys",
+    "list_users",
+    "remove_user",
+    "revoke_key",
+    "user_role",
+]
+
+KEY_PREFIX = "pv_"
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user name or ``key:<name>``, and a role."""
+
+    name: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        """Whether this caller's role includes ``role``."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@functools.cache
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Connection]:
+    engine = open_store(settings)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def create_user(settings: Settings, username: str, password: str, role: str) -> None:
+    """Add a user whose password is at least ``MIN_PASSWORD`` characters."""
+    if len(password) < MIN_PASSWORD:
+        raise DataValidationError(
+            f"the password of {username!r} is {len(password)} characters; use "
+            f"{MIN_PASSWORD} or more"
+        )
+    with _store(settings) as conn:
+        user_rows.add_user(conn, username, _hasher().hash(password), role)
+
+
+def remove_user(settings: Settings, username: str) -> None:
+    """Delete a user; tokens it holds stop working when they are next checked."""
+    with _store(settings) as conn:
+        user_rows.remove_user(conn, username)
+
+
+def list_users(settings: Settings) -> list[dict[str, Any]]:
+    """Every user (name, role, created) without password hashes."""
+    with _store(settings) as conn:
+        return user_rows.list_users(conn)
+
+
+def create_key(settings: Settings, name: str, role: str) -> tuple[int, str]:
+    """A new API key: its id and the key itself, which is shown once and never stored."""
+    key = f"{KEY_PREFIX}{secrets.token_urlsafe(6)}_{secrets.token_urlsafe(32)}"
+    with _store(settings) as conn:
+        key_id = user_rows.add_api_key(
+            conn, name=name, prefix=key[:11], key_hash=_digest(key), role=role
+        )
+    return key_id, key
+
+
+def revoke_key(settings: Settings, key_id: int) -> None:
+    """Revoke an API key from now on."""
+    with _store(settings) as conn:
+        user_rows.revoke_api_key(conn, key_id)
+
+
+def list_keys(settings: Settings) -> list[dict[str, Any]]:
+    """Every API key (id, name, prefix, role, created, revoked) without hashes."""
+    with _store(settings) as conn:
+        return user_rows.list_api_keys(conn)
+
+
+def authenticate_password(conn: Connection, username: str, password: str) -> Principal | None:
+    """The user if ``password`` is theirs, else None (same work either way)."""
+    row = user_rows.get_user(conn, username)
+    if row is None:
+        _hasher().hash(password)  # as slow as a real check: no user enumeration by timing
+        return None
+    if not _hasher().verify(password, row["password_hash"]):
+        return None
+    return Principal(username, row["role"])
+
+
+def authenticate_key(conn: Connection, key: str) -> Principal | None:
+    """The key's principal if ``key`` is a live API key, else None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    row = user_rows.find_api_key(conn, _digest(key))
+    return Principal(f"key:{row['name']}", row["role"]) if row is not None else None
+
+
+def user_role(conn: Connection, username: str) -> str | None:
+    """The current role of ``username``, or None if it no longer exists."""
+    row = user_rows.get_user(conn, username)
+    return row["role"] if row is not None else None
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
