@@ -14,7 +14,7 @@ from prevoir.config import Settings
 from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
 from prevoir.service.metrics import ServiceMetrics
-from prevoir.service.middleware import BodyLimitMiddleware, LatencyMiddleware
+from prevoir.service.middleware import LatencyMiddleware
 from prevoir.service.routes import auth, health
 from prevoir.service.state import ServiceState
 from prevoir.workflows.runs import open_store
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Forecasts of many time series, kept up to date.",
         lifespan=lifespan,
+        max_body_size=settings.service.max_body_bytes,  # larger bodies, declared or streamed: 413
     )
     app.state.prevoir = state
     install_error_handlers(app)
@@ -53,6 +54,5 @@ def create_app(settings: Settings) -> FastAPI:
     def metrics(_caller: Reader) -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimitMiddleware, limit=settings.service.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=state.metrics)
     return app
