@@ -13,6 +13,7 @@ import jwt
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from tests.integration.conftest import db_url, pg_schema_url  # noqa: F401  (fixtures)
 
 from prevoir.config import DEV_SECRET, Settings
 from prevoir.errors import ConfigError, ConflictError, DataValidationError, NotFoundError
@@ -26,7 +27,6 @@ from prevoir.workflows.access import (
     revoke_key,
 )
 from prevoir.workflows.runs import open_store
-from tests.integration.conftest import db_url, pg_schema_url  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery"
 
@@ -234,7 +234,7 @@ def test_bodies_over_the_cap_get_413_declared_or_streamed(client: TestClient) ->
     limit = 10_000_000
     declared = client.post("/api/v1/token", content=b"x" * (limit + 1))
     assert declared.status_code == 413
-    assert "too large" in declared.json()["detail"].lower()
+    assert "too large" in declared.text.lower()
 
     def chunks() -> Iterator[bytes]:
         for _ in range(11):
@@ -248,8 +248,6 @@ def test_http_latency_is_recorded_by_route_template(client: TestClient) -> None:
     token = _token(client, "alice")
     client.get("/api/v1/me", headers=_bearer(token))
     text = client.get("/metrics", headers=_bearer(token)).text
-    assert (
-        'prevoir_http_request_duration_seconds_count{method="GET",route="/api/v1/me",status="200"} 1.0'
-        in text
-    )
+    series = 'prevoir_http_request_duration_seconds_count{method="GET",route="/api/v1/me"'
+    assert f'{series},status="200"}} 1.0' in text
     assert 'route="/api/v1/token",status="200"' in text
