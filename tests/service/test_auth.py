@@ -240,8 +240,10 @@ def test_bodies_over_the_cap_get_413_declared_or_streamed(client: TestClient) ->
         for _ in range(11):
             yield b"y" * 1_000_000
 
-    streamed = client.post("/api/v1/token", content=chunks())
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    streamed = client.post("/api/v1/token", content=chunks(), headers=form)
     assert streamed.status_code == 413
+    assert streamed.json() == {"detail": "Content Too Large"}
 
 
 def test_http_latency_is_recorded_by_route_template(client: TestClient) -> None:
