@@ -84,7 +84,7 @@ def current_principal(
 def require(role: str) -> Callable[..., Principal]:
     """A dependency that lets through callers whose role includes ``role`` (else 403)."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.may(role):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

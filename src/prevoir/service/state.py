@@ -23,7 +23,11 @@ class ServiceState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def get_state(request: Request) -> ServiceState:
-    """The ``ServiceState`` of the app serving ``request`` (a FastAPI dependency)."""
+async def get_state(request: Request) -> ServiceState:
+    """The ``ServiceState`` of the app serving ``request`` (a FastAPI dependency).
+
+    ``async`` although it awaits nothing: FastAPI runs a sync dependency in its thread
+    pool, a hop per request that a lookup like this does not need.
+    """
     state: ServiceState = request.app.state.prevoir
     return state
