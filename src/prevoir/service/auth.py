@@ -11,7 +11,7 @@ role gets 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -81,7 +81,7 @@ def current_principal(
     return principal_from(credential, state)
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through callers whose role includes ``role`` (else 403)."""
 
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
