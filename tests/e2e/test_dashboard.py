@@ -13,6 +13,7 @@ skipped locally and fails in CI (env ``CI`` set), as the PostgreSQL tests do.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -386,3 +387,56 @@ def test_dashboard_in_chromium(server: str, project: Project, tmp_path: Path) ->
         finally:
             browser.close()
     assert problems == []
+
+
+# --- coarser and classification forecasters (crypto example) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def crypto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The crypto example after extract/transform/load only (no forecasts), logged in."""
+    folder = tmp_path_factory.mktemp("dashboard_crypto") / "crypto"
+    init_project(folder, example="crypto")
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith("PREVOIR_") and not name.startswith("PREVOIR_TEST_"):
+                env.delenv(name)
+        env.setenv("PREVOIR_STORE__URL", f"sqlite:///{folder / 'store.db'}")
+        settings = load_settings(folder)
+        assert run_pipeline(settings, steps=["extract", "transform", "load"]).status == "succeeded"
+        create_user(settings, USER, PASSWORD, "read")
+        with TestClient(create_app(settings), follow_redirects=False) as client:
+            _login(client)
+            yield client
+
+
+def _embedded_chart(page: str) -> dict:
+    start = page.index('<script id="chart-data" type="application/json">')
+    body = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    return json.loads(body)
+
+
+def test_a_daily_forecaster_shows_complete_daily_buckets(crypto: TestClient) -> None:
+    page = crypto.get("/", params={"forecaster": "close_1d", "series": "ETHUSDT", "window": 2})
+    assert page.status_code == 200, page.text
+    chart = _embedded_chart(page.text)
+    assert chart["origin"] is None  # nothing forecast yet: actuals only
+    x = np.array(chart["x"])
+    assert len(x) == 2 * 7 + 1  # the last 2 x 7 days before the newest bucket, inclusive
+    assert set(np.diff(x)) == {86_400}
+    hourly = crypto.get(
+        "/dashboard/data/chart",
+        params={"forecaster": "close_1h", "series": "ETHUSDT", "window": 2},
+    ).json()
+    closes = dict(zip(hourly["x"], hourly["series"][0]["values"], strict=True))
+    daily = dict(zip(chart["x"], chart["series"][0]["values"], strict=True))
+    last_day = int(x[-1])
+    assert daily[last_day] == closes[last_day + 23 * 3600]  # close = the day's last hour
+
+
+def test_a_classifier_without_forecasts_says_so(crypto: TestClient) -> None:
+    page = crypto.get("/", params={"forecaster": "close_up_1h"})
+    assert page.status_code == 200
+    assert 'id="chart-missing"' in page.text
+    assert "nor forecasts" in page.text
+    assert 'id="chart-data"' not in page.text

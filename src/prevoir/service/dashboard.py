@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from prevoir import __version__
+from prevoir.errors import NotFoundError
 from prevoir.service import dashboard_data as views
 from prevoir.service.auth import COOKIE, issue_token, principal_from
 from prevoir.service.state import ServiceState, get_state
@@ -113,6 +114,7 @@ def index(
         "spec": spec,
         "series_ids": [],
         "chart": None,
+        "chart_error": None,
         "versions": {"versions": [], "metric_names": []},
         "runs": [],
     }
@@ -124,9 +126,12 @@ def index(
             context["versions"] = views.model_versions(conn, spec, profile=settings.profile)
             chosen = series if series is not None else (ids[0] if ids else None)
             if chosen is not None:
-                context["chart"] = views.chart_data(
-                    conn, spec, chosen, horizon=horizon, window=window
-                )
+                try:
+                    context["chart"] = views.chart_data(
+                        conn, spec, chosen, horizon=horizon, window=window
+                    )
+                except NotFoundError as exc:  # a series with nothing to draw yet
+                    context["chart_error"] = str(exc)
     return TEMPLATES.TemplateResponse(request, "index.html", context)
 
 

@@ -110,9 +110,11 @@
     el("forecaster").addEventListener("change", () => {
       window.location.assign(`/?forecaster=${encodeURIComponent(el("forecaster").value)}`);
     });
+    // without a chart on the page (nothing to draw yet) a change reloads the whole page
+    const onChange = source ? reload : () => el("picker").submit();
     for (const id of ["series", "horizon", "window"]) {
       const control = el(id);
-      if (control) control.addEventListener("change", reload);
+      if (control) control.addEventListener("change", onChange);
     }
     window.addEventListener("resize", () => {
       if (state.chart) state.chart.setSize({ width: el("chart").clientWidth, height: 380 });
