@@ -26,10 +26,12 @@ from prevoir.features.grid import freq_to_ns
 from prevoir.features.resample import resample
 from prevoir.storage.forecasts import read_forecasts
 from prevoir.storage.model_versions import list_model_versions
-from prevoir.storage.observations import list_series, read_observations
+from prevoir.storage.observations import (
+    last_observation_times,
+    list_series,
+    read_observations,
+)
 from prevoir.storage.runs import list_runs
-
-EPOCH = pd.Timestamp(0, tz="UTC")
 
 __all__ = [
     "WINDOWS",
@@ -41,6 +43,7 @@ __all__ = [
     "window_label",
 ]
 
+EPOCH = pd.Timestamp(0, tz="UTC")
 WINDOWS = (2, 7, 28)  # history shown, in multiples of the forecaster's longest horizon
 METRIC_ORDER = ("mae", "rmse", "smape", "mase", "n")
 MAX_METRICS = 8
@@ -140,7 +143,10 @@ def chart_data(
     latest = _latest_path(conn, spec, unique_id)
     span = pd.Timedelta(freq_to_ns(spec.freq) * spec.max_horizon * window, unit="ns")
     if latest.empty:  # nothing forecast yet: the window ends at the newest actual
-        actuals = _actuals(conn, spec, unique_id, None)
+        newest = last_observation_times(conn, spec.dataset, spec.target).get(unique_id)
+        margin = pd.Timedelta(2 * freq_to_ns(spec.freq), unit="ns")  # whole (DST-long) buckets
+        since = None if newest is None else (newest - span - margin).to_pydatetime()
+        actuals = _actuals(conn, spec, unique_id, since)
         if not actuals.empty:
             actuals = actuals[actuals[DS] >= actuals[DS].max() - span]
         start = None if actuals.empty else actuals[DS].min().to_pydatetime()
