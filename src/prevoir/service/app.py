@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prevoir import __version__
 from prevoir.config import Settings
+from prevoir.service import dashboard
 from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
 from prevoir.service.metrics import ServiceMetrics
@@ -49,6 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(_caller: Reader) -> Response:

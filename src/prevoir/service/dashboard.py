@@ -1,0 +1,154 @@
+"""The web dashboard: log in, pick a series, see its forecasts, versions and runs.
+
+Pages are rendered on the server (Jinja2); the chart is drawn by uPlot, shipped under
+``/static/vendor/uplot`` so nothing is built or fetched from elsewhere. The page embeds the
+selected series' data as JSON; changing the series, horizon or window fetches
+``/dashboard/data/chart`` and redraws without a reload. Logging in sets the ``prevoir_token``
+cookie (HttpOnly, SameSite=Lax) holding the same JWT the API hands out, checked by the same
+code as every API request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from prevoir import __version__
+from prevoir.errors import NotFoundError
+from prevoir.service import dashboard_data as views
+from prevoir.service.auth import COOKIE, issue_token, principal_from
+from prevoir.service.state import ServiceState, get_state
+from prevoir.workflows.access import Principal, authenticate_password
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+
+router = APIRouter(include_in_schema=False)
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+def _viewer(request: Request, state: ServiceState) -> Principal | None:
+    """Who the dashboard cookie belongs to, or None when it is absent, expired or invalid."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return principal_from(token, state)
+    except HTTPException:
+        return None
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    """The login form."""
+    return TEMPLATES.TemplateResponse(request, "login.html", {"error": None, "username": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    state: State,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    """Check the password; on success set the token cookie and go to the dashboard."""
+    with state.engine.connect() as conn:
+        principal = authenticate_password(conn, username, password)
+    if principal is None:
+        context = {"error": "Wrong user name or password.", "username": username}
+        return TEMPLATES.TemplateResponse(
+            request, "login.html", context, status_code=status.HTTP_401_UNAUTHORIZED
+        )
+    minutes = state.settings.service.token_minutes
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE,
+        issue_token(principal, secret=state.secret, minutes=minutes),
+        max_age=minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    """Forget the token cookie and go back to the login form."""
+    response = _login_redirect()
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/")
+def index(
+    request: Request,
+    state: State,
+    forecaster: str | None = None,
+    series: str | None = None,
+    horizon: Annotated[int | None, Query(ge=1)] = None,
+    window: int = views.WINDOWS[1],
+) -> Response:
+    """The dashboard of one forecaster and one of its series (the first ones by default)."""
+    viewer = _viewer(request, state)
+    if viewer is None:
+        return _login_redirect()
+    settings = state.settings
+    spec = views.resolve_spec(settings, forecaster)
+    context: dict[str, Any] = {
+        "viewer": viewer,
+        "version": __version__,
+        "profile": settings.profile,
+        "forecasters": list(settings.forecasters),
+        "spec": spec,
+        "series_ids": [],
+        "chart": None,
+        "chart_error": None,
+        "versions": {"versions": [], "metric_names": []},
+        "runs": [],
+    }
+    with state.engine.connect() as conn:
+        context["runs"] = views.recent_runs(conn)
+        if spec is not None:
+            ids = views.forecaster_series(conn, spec)
+            context["series_ids"] = ids
+            context["versions"] = views.model_versions(conn, spec, profile=settings.profile)
+            chosen = series if series is not None else (ids[0] if ids else None)
+            if chosen is not None:
+                try:
+                    context["chart"] = views.chart_data(
+                        conn, spec, chosen, horizon=horizon, window=window
+                    )
+                except NotFoundError as exc:  # a series with nothing to draw yet
+                    context["chart_error"] = str(exc)
+    return TEMPLATES.TemplateResponse(request, "index.html", context)
+
+
+@router.get("/dashboard/data/chart")
+def chart(
+    request: Request,
+    state: State,
+    forecaster: str,
+    series: str,
+    horizon: Annotated[int | None, Query(ge=1)] = None,
+    window: int = views.WINDOWS[1],
+) -> Response:
+    """The chart columns of one series (cookie-authenticated JSON for the page's script)."""
+    if _viewer(request, state) is None:
+        return JSONResponse({"detail": "log in at /login"}, status_code=401)
+    spec = views.resolve_spec(state.settings, forecaster)
+    assert spec is not None  # a named forecaster resolves or raises NotFoundError
+    with state.engine.connect() as conn:
+        data = views.chart_data(conn, spec, series, horizon=horizon, window=window)
+    return JSONResponse(data)
