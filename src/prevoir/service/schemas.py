@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AllowInfNan,
-    BeforeValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
