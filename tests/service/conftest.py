@@ -3,8 +3,9 @@
 ``service_client(db_url)`` builds a ``bikes`` project in a temporary folder whose store is
 ``db_url``, adds the users ``alice`` (admin), ``wendy`` (write) and ``rita`` (read), all with
 password ``PASSWORD`` (``POST /api/v1/token`` works for them), and returns a ``Service``: a
-started ``TestClient`` (lifespan run, scheduler off), the settings, and a bearer token per user. Use it with the ``db_url`` fixture
-(re-exported from the integration suite) to run a test on SQLite and on PostgreSQL::
+started ``TestClient`` (lifespan run, scheduler off), the settings, and a bearer token per user.
+Use it with the ``db_url`` fixture (re-exported from the integration suite) to run a test on
+SQLite and on PostgreSQL::
 
     def test_something(service_client, db_url):
         service = service_client(db_url)
