@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -375,6 +376,18 @@ _SERIES_COLUMNS = (
 )
 
 
+def _latest_statement() -> sa.Select[Any]:
+    """The hot "latest forecast of one series" read, built once with bound parameters
+    (building the select per call cost more than running it)."""
+    f = forecasts
+    key = [f.c.forecaster == sa.bindparam("forecaster"), f.c.unique_id == sa.bindparam("uid")]
+    newest = sa.select(sa.func.max(f.c.origin)).where(*key).scalar_subquery()
+    return sa.select(*_SERIES_COLUMNS).where(*key, f.c.origin == newest).order_by(f.c.step)
+
+
+_LATEST = _latest_statement()
+
+
 def read_series_forecasts(
     conn: sa.Connection,
     forecaster: str,
@@ -388,22 +401,25 @@ def read_series_forecasts(
     sorted by origin and step; ``intervals`` is the stored ``{"80": [lo, hi]}`` or None.
 
     ``origin_from``/``origin_to`` bound the origin (inclusive). ``latest`` keeps only the
-    newest origin: one statement whose ``origin = (SELECT max(origin) ...)`` is two probes of
-    the primary key ``(forecaster, unique_id, origin, step)``, so its cost does not grow with
-    the series' history (the API's hot path). Rows, not a frame: a few dozen of them do not
-    pay for pandas.
+    newest origin (and ignores the bounds): one statement whose ``origin = (SELECT
+    max(origin) ...)`` is two probes of the primary key ``(forecaster, unique_id, origin,
+    step)``, so its cost does not grow with the series' history (the API's hot path). Rows,
+    not a frame: a few dozen of them do not pay for pandas.
     """
+    action = f"reading forecasts of {forecaster!r} for series {unique_id!r}"
+    if latest:
+        with translate_errors(action):
+            return list(
+                conn.execute(_LATEST, {"forecaster": forecaster, "uid": unique_id}).mappings()
+            )
     f = forecasts
     where = [f.c.forecaster == forecaster, f.c.unique_id == unique_id]
     if origin_from is not None:
         where.append(f.c.origin >= origin_from)
     if origin_to is not None:
         where.append(f.c.origin <= origin_to)
-    if latest:
-        newest = sa.select(sa.func.max(f.c.origin)).where(*where).scalar_subquery()
-        where.append(f.c.origin == newest)
     stmt = sa.select(*_SERIES_COLUMNS).where(*where).order_by(f.c.origin, f.c.step)
-    with translate_errors(f"reading forecasts of {forecaster!r} for series {unique_id!r}"):
+    with translate_errors(action):
         return list(conn.execute(stmt).mappings())
 
 
