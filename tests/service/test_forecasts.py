@@ -111,6 +111,7 @@ def test_bad_forecast_rows_are_422_with_their_location(
         ({**second, "step": 0}, ["body", "rows", 1, "step"]),
         ({**second, "yhat": "high"}, ["body", "rows", 1, "yhat"]),
         ({**second, "origin": "2024-05-01T00:00:00"}, ["body", "rows", 1, "origin"]),  # naive
+        ({**second, "origin": "0001-01-01T00:00:00Z"}, ["body", "rows", 1, "origin"]),
         ({**second, "intervals": {"80": [1.0]}}, ["body", "rows", 1, "intervals", "80"]),
         ({**second, "intervals": {"eighty": [1.0, 2.0]}}, ["body", "rows", 1, "intervals"]),
         ({**second, "model_version_id": 12345}, ["body", "rows", 1, "model_version_id"]),

@@ -111,6 +111,7 @@ def test_malformed_rows_are_422_with_their_location_and_nothing_is_stored(
     cases = [
         ({"unique_id": "fremont", "total": 1.0}, ["body", "rows", 1, "ds"]),
         ({**good, "ds": "2024-05-01T00:00:00"}, ["body", "rows", 1, "ds"]),  # naive
+        ({**good, "ds": "9999-05-01T00:00:00Z"}, ["body", "rows", 1, "ds"]),  # beyond pandas
         ({**good, "total": "many"}, ["body", "rows", 1, "total"]),
         ({**good, "unique_id": ""}, ["body", "rows", 1, "unique_id"]),
         ({**good, "rain": 1.0}, ["body", "rows", 1, "rain"]),  # not a value of the dataset

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
+    AfterValidator,
     AllowInfNan,
     AwareDatetime,
     BaseModel,
@@ -25,6 +26,16 @@ MAX_ROWS = 100_000  # rows per POST; the body's byte cap (service.max_body_bytes
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 Level = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?$")]  # "80": percent, 1-99
+FIRST_YEAR, LAST_YEAR = 1700, 2200  # inside what pandas' nanosecond timestamps can hold
+
+
+def _in_range(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"times must fall in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return value
+
+
+Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
 Number = Annotated[float, AllowInfNan(False)]  # JSON has no NaN or infinity; null is missing
 Band = tuple[Number | None, Number | None]
 
@@ -63,7 +74,7 @@ class ObservationRow(BaseModel):
     __pydantic_extra__: dict[str, Number | None] = Field(init=False)  # variable -> value
 
     unique_id: Key
-    ds: AwareDatetime
+    ds: Time
 
 
 class ObservationsIn(BaseModel):
@@ -113,8 +124,8 @@ class ForecastRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unique_id: Key
-    origin: AwareDatetime
-    ds: AwareDatetime
+    origin: Time
+    ds: Time
     step: int = Field(ge=1, le=1_000_000)
     yhat: Number | None
     model_version_id: int | None = Field(default=None, ge=1)
