@@ -13,7 +13,6 @@ import jwt
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from tests.integration.conftest import db_url, pg_schema_url  # noqa: F401  (fixtures)
 
 from prevoir.config import DEV_SECRET, Settings
 from prevoir.errors import ConfigError, ConflictError, DataValidationError, NotFoundError
@@ -32,7 +31,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, no_prevoir_env: None) -> Settings:  # noqa: F811
+def settings(db_url: str, tmp_path: Path, no_prevoir_env: None) -> Settings:
     """A project with no datasets on ``db_url``, users alice (admin) and rita (read)."""
     configured = Settings(project_dir=tmp_path, store={"url": db_url})
     create_user(configured, "alice", PASSWORD, "admin")

@@ -17,7 +17,7 @@ from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.middleware import LatencyMiddleware
-from prevoir.service.routes import auth, health
+from prevoir.service.routes import auth, forecasts, health, models, series
 from prevoir.service.state import ServiceState
 from prevoir.workflows.runs import open_store
 
@@ -51,6 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(series.router)
+    app.include_router(forecasts.router)
+    app.include_router(models.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
 

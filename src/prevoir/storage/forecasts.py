@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,14 @@ from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import forecasts
 from prevoir.storage.types import EPOCH, epoch_us_expr, from_epoch_us, to_epoch_us
 
-__all__ = ["count_forecasts", "last_origins", "read_forecasts", "upsert_forecasts"]
+__all__ = [
+    "count_forecasts",
+    "last_origins",
+    "read_forecasts",
+    "read_series_forecasts",
+    "series_origins",
+    "upsert_forecasts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -356,6 +364,84 @@ def _with_bands(out: pd.DataFrame) -> pd.DataFrame:
         bounds = np.array(pairs, dtype=np.float64).reshape(len(stored), 2)
         out[lo_column(level)], out[hi_column(level)] = bounds[:, 0], bounds[:, 1]
     return out
+
+
+_SERIES_COLUMNS = (
+    forecasts.c.origin,
+    forecasts.c.ds,
+    forecasts.c.step,
+    forecasts.c.yhat,
+    forecasts.c.intervals,
+    forecasts.c.model_version_id,
+)
+
+
+def _latest_statement() -> sa.Select[Any]:
+    """The hot "latest forecast of one series" read, built once with bound parameters
+    (building the select per call cost more than running it)."""
+    f = forecasts
+    key = [f.c.forecaster == sa.bindparam("forecaster"), f.c.unique_id == sa.bindparam("uid")]
+    newest = sa.select(sa.func.max(f.c.origin)).where(*key).scalar_subquery()
+    return sa.select(*_SERIES_COLUMNS).where(*key, f.c.origin == newest).order_by(f.c.step)
+
+
+_LATEST = _latest_statement()
+
+
+def read_series_forecasts(
+    conn: sa.Connection,
+    forecaster: str,
+    unique_id: str,
+    *,
+    origin_from: datetime | None = None,
+    origin_to: datetime | None = None,
+    latest: bool = False,
+) -> list[sa.RowMapping]:
+    """One series' forecasts as rows ``origin, ds, step, yhat, intervals, model_version_id``,
+    sorted by origin and step; ``intervals`` is the stored ``{"80": [lo, hi]}`` or None.
+
+    ``origin_from``/``origin_to`` bound the origin (inclusive). ``latest`` keeps only the
+    newest origin (and ignores the bounds): one statement whose ``origin = (SELECT
+    max(origin) ...)`` is two probes of the primary key ``(forecaster, unique_id, origin,
+    step)``, so its cost does not grow with the series' history (the API's hot path). Rows,
+    not a frame: a few dozen of them do not pay for pandas.
+    """
+    action = f"reading forecasts of {forecaster!r} for series {unique_id!r}"
+    if latest:
+        with translate_errors(action):
+            return list(
+                conn.execute(_LATEST, {"forecaster": forecaster, "uid": unique_id}).mappings()
+            )
+    f = forecasts
+    where = [f.c.forecaster == forecaster, f.c.unique_id == unique_id]
+    if origin_from is not None:
+        where.append(f.c.origin >= origin_from)
+    if origin_to is not None:
+        where.append(f.c.origin <= origin_to)
+    stmt = sa.select(*_SERIES_COLUMNS).where(*where).order_by(f.c.origin, f.c.step)
+    with translate_errors(action):
+        return list(conn.execute(stmt).mappings())
+
+
+def series_origins(
+    conn: sa.Connection,
+    forecaster: str,
+    unique_id: str,
+    *,
+    origin_from: datetime | None = None,
+    origin_to: datetime | None = None,
+    limit: int,
+) -> list[datetime]:
+    """The newest ``limit`` distinct origins of one series in the range, newest first."""
+    f = forecasts
+    stmt = sa.select(f.c.origin).where(f.c.forecaster == forecaster, f.c.unique_id == unique_id)
+    if origin_from is not None:
+        stmt = stmt.where(f.c.origin >= origin_from)
+    if origin_to is not None:
+        stmt = stmt.where(f.c.origin <= origin_to)
+    stmt = stmt.distinct().order_by(f.c.origin.desc()).limit(limit)
+    with translate_errors(f"listing forecast origins of {forecaster!r} for {unique_id!r}"):
+        return list(conn.execute(stmt).scalars())
 
 
 def count_forecasts(conn: sa.Connection, forecaster: str | None = None) -> int:

@@ -41,6 +41,7 @@ __all__ = [
     "last_observation_times",
     "list_series",
     "read_observations",
+    "series_variables",
     "upsert_observations",
 ]
 
@@ -350,6 +351,17 @@ def list_series(conn: sa.Connection, dataset: str | None = None) -> pd.DataFrame
     for col in ("first_ds", "last_ds"):
         out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("us")
     return out
+
+
+def series_variables(conn: sa.Connection, dataset: str, unique_id: str) -> list[str]:
+    """The variables stored for one series of ``dataset``, sorted; empty if it is unknown."""
+    stmt = (
+        sa.select(series.c.variable)
+        .where(series.c.dataset == dataset, series.c.unique_id == unique_id)
+        .order_by(series.c.variable)
+    )
+    with translate_errors(f"reading the variables of series {unique_id!r} of {dataset!r}"):
+        return [str(v) for v in conn.execute(stmt).scalars()]
 
 
 def last_observation_times(

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from prevoir.config import Settings
 from prevoir.errors import NotFoundError
@@ -29,24 +29,34 @@ __all__ = [
 
 
 @contextmanager
-def _connection(settings: Settings, *, write: bool) -> Iterator[Connection]:
-    engine = open_store(settings)
+def _connection(
+    settings: Settings, *, write: bool, engine: Engine | None = None
+) -> Iterator[Connection]:
+    """A connection (in one transaction if ``write``) on ``engine``, or on an engine opened
+    for this call and disposed after it (the CLI; the service passes its shared engine)."""
+    own = engine is None
+    store = open_store(settings) if engine is None else engine
     try:
-        with engine.begin() if write else engine.connect() as conn:
+        with store.begin() if write else store.connect() as conn:
             yield conn
     finally:
-        engine.dispose()
+        if own:
+            store.dispose()
 
 
-def list_versions(settings: Settings, *, forecaster: str | None = None) -> list[dict[str, Any]]:
+def list_versions(
+    settings: Settings, *, forecaster: str | None = None, engine: Engine | None = None
+) -> list[dict[str, Any]]:
     """Every version (oldest first) with the aliases that point at it, in any profile."""
-    with _connection(settings, write=False) as conn:
+    with _connection(settings, write=False, engine=engine) as conn:
         return list_model_versions(conn, forecaster)
 
 
-def show_version(settings: Settings, version_id: int) -> dict[str, Any]:
+def show_version(
+    settings: Settings, version_id: int, *, engine: Engine | None = None
+) -> dict[str, Any]:
     """One version with its aliases and the run that made it (trigger, config hash)."""
-    with _connection(settings, write=False) as conn:
+    with _connection(settings, write=False, engine=engine) as conn:
         row = get_model_version(conn, version_id)
         row["aliases"] = next(
             (
@@ -89,23 +99,27 @@ def compare_versions(settings: Settings, first: int, second: int) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def promote_version(settings: Settings, version_id: int, *, reason: str = "") -> AliasMove:
+def promote_version(
+    settings: Settings, version_id: int, *, reason: str = "", engine: Engine | None = None
+) -> AliasMove:
     """Make a version champion of its forecaster in this profile (and in MLflow, if set)."""
     mirror = open_mirror(settings, notes=[])
-    with _connection(settings, write=True) as conn:
+    with _connection(settings, write=True, engine=engine) as conn:
         move = promote(conn, version_id, profile=settings.profile, reason=reason or "manual")
         row = get_model_version(conn, move.new)
     mirror.alias_moved(move.alias, row)
     return move
 
 
-def rollback_champion(settings: Settings, forecaster: str) -> AliasMove:
+def rollback_champion(
+    settings: Settings, forecaster: str, *, engine: Engine | None = None
+) -> AliasMove:
     """Restore the previous champion of ``forecaster`` in this profile (and in MLflow)."""
     if forecaster not in settings.forecasters:
         known = ", ".join(sorted(settings.forecasters)) or "none"
         raise NotFoundError(f"no forecaster {forecaster!r} in the project (known: {known})")
     mirror = open_mirror(settings, notes=[])
-    with _connection(settings, write=True) as conn:
+    with _connection(settings, write=True, engine=engine) as conn:
         move = rollback(conn, forecaster, profile=settings.profile)
         row = get_model_version(conn, move.new)
     mirror.alias_moved(move.alias, row)

@@ -1,0 +1,187 @@
+"""Series and their observations: list, read one series, upsert a batch (all or nothing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import AwareDatetime
+
+from prevoir.domain.columns import DS, UNIQUE_ID
+from prevoir.errors import NotFoundError
+from prevoir.service.auth import Reader, Writer
+from prevoir.service.routes import API_PREFIX
+from prevoir.service.schemas import (
+    MAX_ROWS,
+    ObservationRow,
+    ObservationsIn,
+    ObservationsPublic,
+    SeriesPublic,
+    WriteResult,
+    invalid_row,
+)
+from prevoir.service.state import ServiceState, get_state
+from prevoir.storage.observations import (
+    list_series,
+    read_observations,
+    series_variables,
+    upsert_observations,
+)
+
+router = APIRouter(prefix=API_PREFIX, tags=["series"])
+
+State = Annotated[ServiceState, Depends(get_state)]
+KeyPath = Annotated[str, Path(min_length=1, max_length=200)]
+TOTAL_HEADER = "X-Total-Count"
+
+
+@router.get("/series")
+def series_list(
+    _caller: Reader,
+    state: State,
+    response: Response,
+    dataset: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SeriesPublic]:
+    """Stored series (one per dataset and ``unique_id``), sorted; the total is in
+    ``X-Total-Count``."""
+    with state.engine.connect() as conn:
+        stored = list_series(conn, dataset)
+    grouped = stored.groupby(["dataset", UNIQUE_ID], sort=True).agg(
+        variables=("variable", list),
+        first=("first_ds", "min"),
+        last=("last_ds", "max"),
+        rows=("n_obs", "max"),
+    )
+    response.headers[TOTAL_HEADER] = str(len(grouped))
+    page = grouped.iloc[offset : offset + limit].reset_index()
+    return [
+        SeriesPublic(
+            dataset=row["dataset"],
+            unique_id=row[UNIQUE_ID],
+            variables=row["variables"],
+            first=None if pd.isna(row["first"]) else row["first"].to_pydatetime(),
+            last=None if pd.isna(row["last"]) else row["last"].to_pydatetime(),
+            rows=int(row["rows"]),
+        )
+        for row in page.to_dict("records")
+    ]
+
+
+@router.get(
+    "/series/{dataset}/{unique_id}/observations",
+    responses={404: {"description": "no such series (or variable)"}},
+)
+def series_observations(
+    _caller: Reader,
+    state: State,
+    dataset: KeyPath,
+    unique_id: KeyPath,
+    variable: str | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 10_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ObservationsPublic:
+    """One series' observations (``start``/``end`` inclusive, zone required), oldest first."""
+    with state.engine.connect() as conn:
+        stored = series_variables(conn, dataset, unique_id)
+        if not stored:
+            raise NotFoundError(
+                f"dataset {dataset!r} has no series {unique_id!r}; list them with GET "
+                f"{API_PREFIX}/series?dataset={dataset}"
+            )
+        if variable is not None and variable not in stored:
+            raise NotFoundError(
+                f"series {unique_id!r} of {dataset!r} has no variable {variable!r} "
+                f"(it has: {', '.join(stored)})"
+            )
+        names = [variable] if variable is not None else stored
+        frame = read_observations(
+            conn, dataset, variables=names, series=[unique_id], start=start, end=end
+        )
+    page = frame.iloc[offset : offset + limit]
+    return ObservationsPublic(
+        dataset=dataset, unique_id=unique_id, variables=names, rows=_rows(page, names)
+    )
+
+
+def _rows(frame: pd.DataFrame, names: list[str]) -> list[ObservationRow]:
+    """Wide frame rows as JSON-safe rows (NaN becomes null)."""
+    values = frame[names].to_numpy(dtype=object)
+    values[pd.isna(values)] = None
+    cells = values.tolist()
+    return [
+        ObservationRow(unique_id=uid, ds=ds.to_pydatetime(), **dict(zip(names, row, strict=True)))
+        for uid, ds, row in zip(frame[UNIQUE_ID], frame[DS], cells, strict=True)
+    ]
+
+
+@router.post(
+    "/observations/{dataset}",
+    responses={
+        404: {"description": "dataset not declared in prevoir.toml"},
+        413: {"description": "body over the byte cap"},
+    },
+)
+def post_observations(
+    _caller: Writer, state: State, dataset: KeyPath, body: ObservationsIn
+) -> WriteResult:
+    """Upsert observations of a declared dataset in one transaction; replaying the same body
+    changes nothing (``changed`` is 0)."""
+    declared = state.settings.datasets.get(dataset)
+    if declared is None:
+        known = ", ".join(sorted(state.settings.datasets)) or "none"
+        raise NotFoundError(f"no dataset {dataset!r} in the project (known: {known})")
+    allowed = [*declared.values, *(d.name for d in declared.derived)]
+    frames = _variable_frames(body.rows, allowed)
+    with state.engine.begin() as conn:
+        changed = sum(
+            upsert_observations(conn, dataset, frame, [name]) for name, frame in frames.items()
+        )
+    return WriteResult(rows=len(body.rows), changed=changed)
+
+
+def _variable_frames(rows: list[ObservationRow], allowed: list[str]) -> dict[str, pd.DataFrame]:
+    """Per variable, a frame ``unique_id, ds, <variable>`` of the rows that send it.
+
+    One frame per variable rather than one wide frame: a row that leaves a variable out must
+    leave its stored value alone, not overwrite it with null. 422 names the first row that
+    sends an undeclared variable, no value at all, or a repeated (unique_id, ds).
+    """
+    seen: dict[tuple[str, datetime], int] = {}
+    columns: dict[str, tuple[list[str], list[datetime], list[float | None]]] = {}
+    for i, row in enumerate(rows):
+        extra = row.model_extra or {}
+        unknown = [name for name in extra if name not in allowed]
+        if unknown:
+            raise invalid_row(
+                i, unknown[0], f"not a value of this dataset (values: {', '.join(allowed)})"
+            )
+        if not extra:
+            raise invalid_row(i, None, f"no value: add at least one of {', '.join(allowed)}")
+        key = (row.unique_id, row.ds)
+        if key in seen:
+            raise invalid_row(
+                i, "ds", f"repeats ({row.unique_id!r}, {row.ds.isoformat()}) of row {seen[key]}"
+            )
+        seen[key] = i
+        for name, value in extra.items():
+            uids, times, values = columns.setdefault(name, ([], [], []))
+            uids.append(row.unique_id)
+            times.append(row.ds)
+            values.append(value)
+    return {
+        name: pd.DataFrame(
+            {
+                UNIQUE_ID: uids,
+                DS: pd.to_datetime(times, utc=True),
+                name: np.asarray(values, dtype=np.float64),
+            }
+        )
+        for name, (uids, times, values) in columns.items()
+    }
