@@ -132,7 +132,7 @@ def test_row_cap_and_byte_cap(service_client: Callable[..., Service], tmp_path: 
     big = [dict(ROWS[0], ds=f"2024-05-01T00:00:{i % 60:02d}Z") for i in range(200)]
     response = _post(service, big)
     assert response.status_code == 413
-    assert response.json() == {"detail": "Content Too Large"}
+    assert "Content Too Large" in response.text
 
     roomy = service_client(f"sqlite:///{tmp_path}/other.db", service={"max_body_bytes": 10**8})
     row = '{"unique_id": "a", "ds": "2024-01-01T00:00:00Z", "total": 1}'
