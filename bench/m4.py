@@ -6,7 +6,9 @@ user would otherwise pick run beside them in the same process: statsforecast's A
 MSTL called directly. Naive2 (the OWA reference) is recomputed and must give OWA 1.000.
 
 Threads: every model gets ``--threads`` (default: the cores this process may use) — prevoir
-through the forecaster's ``threads``, statsforecast as ``n_jobs`` worker processes.
+through the forecaster's ``threads``, statsforecast as ``n_jobs`` worker processes. prevoir's
+statsforecast kinds (``auto_ets``, ``auto_arima``, ``auto_theta``, ``mstl``) fit one series
+after another in this process, so they use one core whatever ``--threads`` says.
 First-run cost is reported, not hidden: before a statsforecast model's timed run, a warm-up
 fit + forecast of the same model on one short series runs in this process and its seconds
 are the ``jit s`` column (``<model>_jit_s`` in the RESULT line). statsforecast 1.x compiled
@@ -17,6 +19,7 @@ warm-up then measures only first-call set-up.
     python bench/m4.py --quick     # the first 40 series, fast models only
     python bench/m4.py --models seasonal_naive lightgbm
     python bench/m4.py --models auto ensemble   # the default model and an explicit ensemble
+    python bench/m4.py --models random_forest auto_ets auto_arima auto_theta mstl
 """
 
 from __future__ import annotations
@@ -80,7 +83,22 @@ SPECS: dict[str, ModelSpec] = {
             ModelSpec(kind="xgboost", season_length=M),
         ),
     ),
+    # scikit-learn's forest, bounded so it fits in minutes on 2 cores: 100 trees of depth
+    # at most 16, each grown on a 10 % bootstrap sample of the training rows
+    "random_forest": ModelSpec(
+        kind="random_forest",
+        season_length=M,
+        params={"n_estimators": 100, "max_depth": 16, "max_samples": 0.1},
+    ),
+    # prevoir's statsforecast kinds: one model per series, library defaults, m = 24
+    "auto_ets": ModelSpec(kind="auto_ets", season_length=M),
+    "auto_arima": ModelSpec(kind="auto_arima", season_length=M),
+    "auto_theta": ModelSpec(kind="auto_theta", season_length=M),
+    "mstl": ModelSpec(kind="mstl", season_length=M, params={"seasonalities": [M, 7 * M]}),
 }
+# kinds fitted on each series' whole history, as the statsforecast peers are; the ML kinds
+# train on the newest 28 days (every 6th origin), which bounds their design matrix
+LOCAL_KINDS = ("auto_ets", "auto_arima", "auto_theta", "mstl")
 FEATURES = FeatureSpec(
     lags=(24, 48, 72, 168),
     rolling=(24, 168),
@@ -102,7 +120,7 @@ def m4_spec(kind: str, threads: int | None = None) -> ForecasterSpec:
         horizons=tuple(range(1, H + 1)),
         features=FEATURES,
         model=SPECS[kind],
-        train_window=24 * 28,
+        train_window=None if kind in LOCAL_KINDS else 24 * 28,
         train_stride=6,
         threads=threads,
     )
@@ -153,6 +171,11 @@ RUNNERS: dict[str, Callable[[str, pd.DataFrame, int], Run]] = {
     "xgboost": run_prevoir,
     "auto": run_prevoir,
     "ensemble": run_prevoir,
+    "random_forest": run_prevoir,
+    "auto_ets": run_prevoir,
+    "auto_arima": run_prevoir,
+    "auto_theta": run_prevoir,
+    "mstl": run_prevoir,
     "sf_autoets": run_statsforecast,
     "sf_mstl": run_statsforecast,
 }
