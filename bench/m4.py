@@ -188,7 +188,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
     n_series = 40 if args.quick else None
-    models = args.models or (["seasonal_naive", "lightgbm"] if args.quick else list(RUNNERS))
+    # auto_arima (statsforecast's stepwise search with m = 24) did not finish 40 series in
+    # 15 minutes on 2 cores: asked for by name only, not part of the default run
+    default = [name for name in RUNNERS if name != "auto_arima"]
+    models = args.models or (["seasonal_naive", "lightgbm"] if args.quick else default)
     ids, series, actuals = load(n_series)
     history = long_frame(ids, series)
     print(
