@@ -4,6 +4,9 @@ firings at start (``run_once`` runs one, ``skip`` only logs)."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,13 +17,14 @@ import sqlalchemy as sa
 from tests.integration.conftest import db_url, pg_schema_url  # noqa: F401 (fixtures)
 from tests.service.runs_helpers import ETL, crypto_project, project_settings, wait_for
 
+import prevoir
 from prevoir.config import ScheduledJobSettings, Settings
 from prevoir.errors import ConfigError
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.runs import RunLauncher
 from prevoir.service.scheduler import JobScheduler
 from prevoir.storage import tables
-from prevoir.storage.engine import create_store_engine, upgrade_schema
+from prevoir.storage.engine import create_store_engine, schema_revision, upgrade_schema
 from prevoir.storage.schedule import claim_firing, finish_firing, list_firings
 from prevoir.workflows.schedule import job_trigger, latest_fire_time, scheduled_jobs
 
@@ -225,3 +229,27 @@ def test_a_missed_firing_is_only_logged_with_skip_and_a_new_job_has_none(
     ]
     firings, runs = store_rows(settings)
     assert [(f["job"], f["fire_time"]) for f in firings] == [("yearly", old)] and runs == []
+
+
+def test_servers_starting_together_on_a_fresh_store_all_migrate_it(
+    db_url: str,  # noqa: F811
+) -> None:
+    # processes, not threads: alembic's migration context is global to a process
+    script = (
+        "import sys; from prevoir.storage.engine import create_store_engine, upgrade_schema;"
+        "print(upgrade_schema(create_store_engine(sys.argv[1])))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(prevoir.__file__).resolve().parents[1])}
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, db_url], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=180)[0].strip() for process in starts]
+    assert [process.returncode for process in starts] == [0, 0, 0]
+    engine = create_store_engine(db_url)
+    try:
+        assert outputs == [schema_revision(engine)] * 3
+    finally:
+        engine.dispose()
