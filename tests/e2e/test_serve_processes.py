@@ -8,12 +8,14 @@ with exactly one run triggered by the schedule, and no scheduled run without a f
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -23,6 +25,8 @@ import sqlalchemy as sa
 import prevoir
 from prevoir.storage import tables
 from prevoir.storage.engine import create_store_engine
+from prevoir.storage.schedule import claim_firing, finish_firing
+from tests.e2e.conftest import Cli
 from tests.integration.conftest import db_url, pg_schema_url  # noqa: F401 (fixtures)
 from tests.service.runs_helpers import crypto_project, wait_for
 
@@ -119,3 +123,28 @@ def _all_finished(engine: sa.Engine) -> bool | None:
             sa.select(sa.func.count()).where(tables.schedule_firings.c.status == "running")
         ).scalar_one()
     return True if running == 0 else None
+
+
+def test_schedule_list_shows_each_job_with_its_next_and_last_firing(
+    tmp_path: Path, store_url: str
+) -> None:
+    project = crypto_project(tmp_path)
+    with (project / "prevoir.toml").open("a") as toml:
+        toml.write(JOB.replace("*/3 * * * * *", "0 9 * * 1-5"))
+        toml.write('[service.schedule.weekly]\ncron = "30 2 * * 0"\ntimezone = "Europe/Paris"\n')
+    cli = Cli(project, store_url)
+    listed = cli("schedule", "list").stdout
+    assert "etl" in listed and "0 9 * * 1-5" in listed and "extract transform load" in listed
+    assert "30 2 * * 0 (Europe/Paris)" in listed and "all" in listed
+    engine = cli.engine()
+    fire = datetime(2024, 6, 7, 9, tzinfo=UTC)
+    try:
+        with engine.begin() as conn:
+            assert claim_firing(conn, "etl", fire, "a server")
+            finish_firing(conn, "etl", fire, status="succeeded", run_id=42)
+    finally:
+        engine.dispose()
+    etl = next(line for line in cli("schedule", "list").stdout.splitlines() if "etl" in line)
+    assert "2024-06-07 09:00:00" in etl and "succeeded" in etl and "42" in etl
+    next_fire = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", etl)[0]
+    assert datetime.fromisoformat(next_fire).weekday() < 5  # Monday to Friday
