@@ -30,6 +30,7 @@ from prevoir.cli.render import (
     version_text,
     versions_frame,
 )
+from prevoir.cli.schedule import schedule_app
 from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.pipeline.runner import STEP_ORDER
 from prevoir.workflows import (
@@ -65,6 +66,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
 
 

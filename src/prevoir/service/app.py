@@ -17,27 +17,40 @@ from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.middleware import LatencyMiddleware
-from prevoir.service.routes import auth, forecasts, health, models, series
+from prevoir.service.routes import auth, forecasts, health, models, runs, series
+from prevoir.service.scheduler import JobScheduler
 from prevoir.service.state import ServiceState
 from prevoir.workflows.runs import open_store
+from prevoir.workflows.schedule import scheduled_jobs
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The service for ``settings``: API under ``/api/v1``, ``/metrics``, health checks.
+    """The service for ``settings``: API under ``/api/v1``, ``/metrics``, health checks,
+    and (``service.scheduler``) the scheduled jobs, started and stopped with the app.
 
     Refuses (``ConfigError``) to build outside ``dev`` without a signing secret of its own.
     The store is migrated to head at start, as every prevoir command does.
     """
     secret = settings.service.signing_secret()
+    jobs = scheduled_jobs(settings) if settings.service.scheduler else []  # ConfigError: cron
     state = ServiceState(
         settings=settings, engine=open_store(settings), secret=secret, metrics=ServiceMetrics()
     )
 
+    if jobs:
+        state.scheduler = JobScheduler(jobs, state.engine, state.runs)
+    scheduler = state.scheduler
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
+            if scheduler is not None:
+                scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown()
+            state.runs.shutdown()
             state.engine.dispose()
 
     app = FastAPI(
@@ -53,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(series.router)
     app.include_router(forecasts.router)
+    app.include_router(runs.router)
     app.include_router(models.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")

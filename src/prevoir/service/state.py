@@ -1,4 +1,4 @@
-"""What every request handler shares: the settings, one engine, the secret, the metrics."""
+"""What every request handler shares: settings, one engine, secret, metrics, run launcher."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from prevoir.config import Settings
 from prevoir.service.metrics import ServiceMetrics
+from prevoir.service.runs import RunLauncher
+from prevoir.service.scheduler import JobScheduler
 
 
 @dataclass
@@ -21,6 +23,11 @@ class ServiceState:
     secret: str
     metrics: ServiceMetrics
     extras: dict[str, Any] = field(default_factory=dict)
+    runs: RunLauncher = field(init=False)  # its thread pool starts threads on first use
+    scheduler: JobScheduler | None = None  # None: no jobs, or service.scheduler = false
+
+    def __post_init__(self) -> None:
+        self.runs = RunLauncher(self.settings, self.engine, self.metrics)
 
 
 async def get_state(request: Request) -> ServiceState:

@@ -43,6 +43,8 @@ SCRIPT_LOCATION = "prevoir.storage:migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
+MIGRATION_LOCK_KEY = 0x70726576  # "prev": the advisory lock held while migrating
+SQLITE_IMMEDIATE = "prevoir_sqlite_immediate"  # execution option: BEGIN IMMEDIATE
 POSTGRES_HINT = "install the PostgreSQL driver with: pip install 'prevoir[postgres]'"
 
 
@@ -87,9 +89,9 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: WAL waits
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         finally:
@@ -97,7 +99,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_store_engine(url: str, **engine_kwargs: Any) -> Engine:
@@ -150,8 +153,13 @@ def head_revision() -> str:
 def upgrade_schema(engine: Engine, revision: str = "head") -> str:
     """Migrate the store to ``revision`` (default the head) in one transaction; returns the
     revision reached. An older target serves tests of the upgrade path."""
+    # servers starting together on a fresh store: one migrates, the others wait for its
+    # commit and then find the store at head (a PostgreSQL advisory lock; on SQLite a write
+    # lock from the start, as a read lock upgraded later fails at once when contended)
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.execution_options(**{SQLITE_IMMEDIATE: True}).begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             command.upgrade(_alembic_config(conn), revision)
     except sa_exc.DBAPIError as exc:
         raise classify(exc, "upgrading the store schema", url=str(engine.url)) from exc

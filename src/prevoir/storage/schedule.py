@@ -28,8 +28,10 @@ def claim_firing(conn: sa.Connection, job: str, fire_time: datetime, owner: str)
         "status": "running",
     }
     stmt = dialect_insert(conn, schedule_firings).values(values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: SQLAlchemy reports -1 for an INSERT's rowcount on psycopg
+    stmt = stmt.returning(schedule_firings.c.job)
     with translate_errors(f"claiming job {job!r} at {fire_time:%Y-%m-%d %H:%M}"):
-        return conn.execute(stmt).rowcount == 1
+        return conn.execute(stmt).first() is not None
 
 
 def finish_firing(

@@ -16,11 +16,18 @@ from prevoir.workflows.queries import (
     trace_forecast,
     upgrade_store,
 )
-from prevoir.workflows.runs import RunSummary, open_store, run_pipeline
+from prevoir.workflows.runs import (
+    RunSummary,
+    StartedRun,
+    open_store,
+    run_pipeline,
+    start_pipeline,
+)
 
 __all__ = [
     "EXAMPLES",
     "RunSummary",
+    "StartedRun",
     "compare_versions",
     "init_project",
     "list_versions",
@@ -31,6 +38,7 @@ __all__ = [
     "rollback_champion",
     "run_pipeline",
     "show_version",
+    "start_pipeline",
     "stored_forecasts",
     "stored_series",
     "trace_forecast",

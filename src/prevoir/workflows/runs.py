@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +16,10 @@ from sqlalchemy import Engine
 from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
 from prevoir.domain.records import StepRecord
 from prevoir.errors import ConfigError, ConflictError, StepFailedError
-from prevoir.pipeline.context import DatasetPlan, Progress, RunContext, SilentProgress
+from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.pipeline.sources import read_files
+from prevoir.registry.mirror import RegistryMirror
 from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.runs import finish_run, record_step, start_run
@@ -65,14 +65,34 @@ def run_pipeline(
     trigger: str = "cli",
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Run ``steps`` (all by default); a failed step is recorded and returned, not raised."""
+    """Run ``steps`` (all by default); a failed step is recorded and returned, not raised.
+
+    ``ConflictError`` when a forecaster the run would train is being trained by another run.
+    """
+    return start_pipeline(settings, steps=steps, trigger=trigger).execute(progress)
+
+
+def start_pipeline(
+    settings: Settings,
+    *,
+    steps: Iterable[str] | None = None,
+    trigger: str = "cli",
+    engine: Engine | None = None,
+) -> StartedRun:
+    """Record a run and take its training leases; ``execute`` it next (in any thread).
+
+    Split from ``run_pipeline`` so that the API can answer with the run id, or with 409 when
+    a forecaster is being trained (``ConflictError``; the refused run is recorded as failed),
+    before the steps run in the background. ``engine``: a shared one (not disposed here);
+    by default the run opens and disposes its own.
+    """
     names = order_steps(steps)
     datasets = {name: _plan(settings, name) for name in settings.datasets}
     forecasters = {name: forecaster_spec(name, settings) for name in settings.forecasters}
     notes: list[str] = []
     mirror = open_mirror(settings, notes=notes)
-    engine = open_store(settings)
-    status = "failed"
+    owns_engine = engine is None
+    engine = open_store(settings) if engine is None else engine
     try:
         with engine.begin() as conn:
             run_id = start_run(
@@ -103,56 +123,117 @@ def run_pipeline(
             forecasters=forecasters,
             store=store,
             artifacts_dir=settings.artifacts_path(),
-            progress=progress or SilentProgress(),
             notes=notes,
         )
         locks = [f"train:{settings.profile}:{f}" for f in forecasters]
         if not TRAINING_STEPS & set(names):
             locks = []
-        with _leases(engine, run_id, locks) as renew:
-            summary = _execute(engine, ctx, names, after_step=renew)
-        status = summary.status
-        return summary
-    finally:
-        mirror.run_finished(status)
-        engine.dispose()
+        owner = f"run {run_id} on {socket.gethostname()} pid {os.getpid()}"
+        _acquire_leases(engine, run_id, owner, locks)
+    except BaseException:
+        mirror.run_finished("failed")
+        if owns_engine:
+            engine.dispose()
+        raise
+    return StartedRun(
+        run_id=run_id,
+        steps=names,
+        forecasters=tuple(forecasters),
+        trigger=trigger,
+        leases=tuple(locks),
+        owner=owner,
+        _engine=engine,
+        _owns_engine=owns_engine,
+        _ctx=ctx,
+        _mirror=mirror,
+    )
 
 
-@contextmanager
-def _leases(engine: Engine, run_id: int, names: list[str]) -> Iterator[Callable[[], None]]:
-    """Hold every lease in ``names`` for the block, or fail the run with ``ConflictError``.
+@dataclass
+class StartedRun:
+    """A recorded run holding its leases: ``execute`` it once, or ``abandon`` it."""
 
-    Yields a function that extends the held leases (called after every step).
-    """
-    owner = f"run {run_id} on {socket.gethostname()} pid {os.getpid()}"
+    run_id: int
+    steps: tuple[str, ...]
+    forecasters: tuple[str, ...]
+    trigger: str
+    leases: tuple[str, ...]
+    owner: str
+    _engine: Engine
+    _owns_engine: bool
+    _ctx: RunContext
+    _mirror: RegistryMirror
+    _done: bool = False
+
+    def execute(self, progress: Progress | None = None) -> RunSummary:
+        """Run the steps, then give the leases up (whatever happens)."""
+        self._claim()
+        if progress is not None:
+            self._ctx.progress = progress
+        status = "failed"
+        try:
+            summary = _execute(self._engine, self._ctx, self.steps, after_step=self._renew)
+            status = summary.status
+            return summary
+        finally:
+            self._close(status)
+
+    def abandon(self, reason: str) -> None:
+        """Close the run as failed without running a step (e.g. its server is stopping)."""
+        self._claim()
+        try:
+            with self._engine.begin() as conn:
+                finish_run(conn, self.run_id, status="failed", error=reason)
+        finally:
+            self._close("failed")
+
+    def _claim(self) -> None:
+        if self._done:
+            raise RuntimeError(f"run {self.run_id} was already executed or abandoned")
+        self._done = True
+
+    def _renew(self) -> None:
+        with self._engine.begin() as conn:
+            for name in self.leases:
+                if not renew_lock(conn, name, self.owner, ttl=LEASE_TTL):
+                    logger.warning("lease %s lapsed and was taken by another run", name)
+
+    def _close(self, status: str) -> None:
+        try:
+            _release_leases(self._engine, self.owner, self.leases)
+        finally:
+            self._mirror.run_finished(status)
+            if self._owns_engine:
+                self._engine.dispose()
+
+
+def _acquire_leases(engine: Engine, run_id: int, owner: str, names: list[str]) -> None:
+    """Take every lease in ``names`` for ``owner``, or fail the run with ``ConflictError``."""
     held: list[str] = []
-    try:
-        for name in names:
-            with engine.begin() as conn:
-                lease = acquire_lock(conn, name, owner, ttl=LEASE_TTL)
-            if lease.owner != owner:
-                message = (
-                    f"{name.split(':', 2)[2]!r} ({name.split(':', 2)[1]}) is being trained by "
-                    f"{lease.owner} since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC; wait for "
-                    f"it to finish (its lease lapses at {lease.expires_at:%H:%M:%S} UTC if it "
-                    "died) and run again"
-                )
-                with engine.begin() as conn:
-                    finish_run(conn, run_id, status="failed", error=message)
-                raise ConflictError(message)
+    for name in names:
+        with engine.begin() as conn:
+            lease = acquire_lock(conn, name, owner, ttl=LEASE_TTL)
+        if lease.owner == owner:
             held.append(name)
-
-        def renew() -> None:
+            continue
+        message = (
+            f"{name.split(':', 2)[2]!r} ({name.split(':', 2)[1]}) is being trained by "
+            f"{lease.owner} since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC; wait for "
+            f"it to finish (its lease lapses at {lease.expires_at:%H:%M:%S} UTC if it "
+            "died) and run again"
+        )
+        try:
             with engine.begin() as conn:
-                for name in held:
-                    if not renew_lock(conn, name, owner, ttl=LEASE_TTL):
-                        logger.warning("lease %s lapsed and was taken by another run", name)
+                finish_run(conn, run_id, status="failed", error=message)
+        finally:
+            _release_leases(engine, owner, held)
+        raise ConflictError(message)
 
-        yield renew
-    finally:
-        for name in held:
-            with engine.begin() as conn:
-                release_lock(conn, name, owner)
+
+def _release_leases(engine: Engine, owner: str, names: Iterable[str]) -> None:
+    for name in names:
+        with engine.begin() as conn:
+            release_lock(conn, name, owner)
 
 
 def _execute(

@@ -1,0 +1,110 @@
+"""``/api/v1/runs``: start a pipeline run in the background, and follow runs and their steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from prevoir.service.auth import Reader, Writer
+from prevoir.service.routes import API_PREFIX
+from prevoir.service.state import ServiceState, get_state
+from prevoir.storage.runs import get_run, list_runs
+
+router = APIRouter(prefix=API_PREFIX, tags=["runs"])
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+class RunRequest(BaseModel):
+    """Which steps to run; null or absent: every step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[str] | None = Field(default=None, examples=[["extract", "transform", "load"]])
+
+
+class RunAccepted(BaseModel):
+    """A run that was recorded and is running in the background."""
+
+    run_id: int
+    status: str = "running"
+
+
+class StepPublic(BaseModel):
+    """One finished step of a run."""
+
+    name: str
+    status: str
+    started_at: datetime
+    duration_s: float
+    rows_in: int
+    rows_out: int
+    files: list[str]
+    error: str | None
+
+
+class RunPublic(BaseModel):
+    """A run: what it was asked to do, how it went, and each step's timing."""
+
+    run_id: int
+    profile: str
+    trigger: str
+    status: str
+    requested_steps: list[str]
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    error: str | None
+    steps: list[StepPublic]
+
+
+def _public(run: dict[str, Any]) -> RunPublic:
+    finished = run["finished_at"]
+    return RunPublic(
+        run_id=run["id"],
+        profile=run["profile"],
+        trigger=run["trigger"],
+        status=run["status"],
+        requested_steps=run["steps"],
+        started_at=run["started_at"],
+        finished_at=finished,
+        duration_s=(finished - run["started_at"]).total_seconds() if finished else None,
+        error=run["error"],
+        steps=[StepPublic.model_validate(step) for step in run["step_records"]],
+    )
+
+
+@router.post(
+    "/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        400: {"description": "unknown step name"},
+        409: {"description": "a forecaster this run would train is being trained"},
+    },
+)
+def start_run(
+    _caller: Writer, state: State, response: Response, body: RunRequest | None = None
+) -> RunAccepted:
+    """Start a run of ``steps`` (all by default); answers at once with its id."""
+    run_id = state.runs.submit(body.steps if body else None, trigger="api")
+    response.headers["Location"] = f"{API_PREFIX}/runs/{run_id}"
+    return RunAccepted(run_id=run_id)
+
+
+@router.get("/runs")
+def runs(
+    _caller: Reader, state: State, limit: Annotated[int, Query(ge=1, le=500)] = 20
+) -> list[RunPublic]:
+    """The newest runs first, each with its steps."""
+    with state.engine.connect() as conn:
+        return [_public(run) for run in list_runs(conn, limit=limit)]
+
+
+@router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
+def run(run_id: int, _caller: Reader, state: State) -> RunPublic:
+    """One run with its steps (poll it until ``status`` is no longer ``running``)."""
+    with state.engine.connect() as conn:
+        return _public(get_run(conn, run_id))
