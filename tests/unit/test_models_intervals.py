@@ -33,7 +33,13 @@ CASES: dict[str, tuple[str, str, IntervalMethod]] = {
     "sf_seasonal_naive-conformal": ("sf_seasonal_naive", "global", "conformal"),
     "auto_ets-native": ("auto_ets", "global", "auto"),
 }
-DESIGN_CASES = ["seasonal_naive", "lightgbm", "lightgbm-per_series", "lightgbm-per_step", "ensemble"]
+DESIGN_CASES = [
+    "seasonal_naive",
+    "lightgbm",
+    "lightgbm-per_series",
+    "lightgbm-per_step",
+    "ensemble",
+]
 FAST_ENSEMBLE = ModelSpec(
     kind="ensemble",
     members=(ModelSpec(kind="lightgbm", params=FAST_LIGHTGBM), ModelSpec(kind="seasonal_naive")),

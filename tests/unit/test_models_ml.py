@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings
+from prevoir.domain.records import FeatureSpec
 from prevoir.errors import ConfigError, DataValidationError
+from prevoir.evaluation.metrics import mae
+from prevoir.features import build_design
 from prevoir.models import (
     DirectForecaster,
     Forecaster,
@@ -19,9 +22,6 @@ from prevoir.models import (
     XGBoostForecaster,
     make_model,
 )
-from prevoir.domain.records import FeatureSpec
-from prevoir.evaluation.metrics import mae
-from prevoir.features import build_design
 from prevoir.models.forest import FOREST_DEFAULTS
 from prevoir.models.threads import available_cores
 from prevoir.models.xgb import xgboost_params

@@ -138,7 +138,7 @@ class DirectForecaster(Forecaster):
         """Train on a design table; rows whose target is unknown are dropped first."""
         known, target = self._training_rows(design)
         self.series_ = pd.Index(pd.unique(known[UNIQUE_ID]))
-        self.steps_ = pd.Index(np.sort(pd.unique(known[STEP])))
+        self.steps_ = pd.Index(pd.unique(known[STEP])).sort_values()
         matrix = self._matrix(known, self.series_)
         self.estimators_ = {
             key: self._train(matrix[rows], target[rows]) for key, rows in self._groups(known)
