@@ -4,7 +4,9 @@ prevoir runs its real user path (a project folder, a SQLite store, `run_pipeline
 history up to the first origin is ingested and trained on (set-up, timed apart), the next
 167 hours are ingested, then the predict step forecasts all 168 origins and writes them to
 the store; once with refit ``never`` and once with ``every = 24`` (a copy of the same store,
-same champion). The peers, in the same process, on the same data and features:
+same champion); then all of that again with ``model.params.per_step = true`` (one LightGBM
+per horizon step, as the peers below fit; rows labelled ``per-step``). The peers, in the
+same process, on the same data and features:
 
 - Darts ``historical_forecasts`` of a global ``LightGBMModel`` with ``retrain=False``;
 - Darts per-series ``LightGBMModel`` with ``retrain=True`` (refit at every origin, the
@@ -188,8 +190,10 @@ def check_complete(
 # -- prevoir -----------------------------------------------------------------------------
 
 
-def project_config(n_origins: int) -> dict[str, Any]:
-    """prevoir.toml of the benchmark project: one dataset, one LightGBM forecaster."""
+def project_config(n_origins: int, *, per_step: bool = False) -> dict[str, Any]:
+    """prevoir.toml of the benchmark project: one dataset, one LightGBM forecaster (one
+    estimator per horizon step with ``per_step``)."""
+    params = LGBM | {"per_step": True} if per_step else LGBM
     return {
         "store": {"url": "sqlite:///store.db"},
         "datasets": {
@@ -206,7 +210,7 @@ def project_config(n_origins: int) -> dict[str, Any]:
                 "dataset": "m4",
                 "target": "y",
                 "horizons": list(HORIZONS),
-                "model": {"kind": "lightgbm", "params": LGBM},
+                "model": {"kind": "lightgbm", "params": params},
                 "features": {
                     "lags": list(LAGS),
                     "rolling": list(ROLLING),
@@ -243,12 +247,18 @@ def store_settings(project: Path, url: str, refit: str) -> Settings:
 
 
 def set_up(
-    project: Path, url: str, frame: pd.DataFrame, origins: pd.DatetimeIndex
+    project: Path,
+    url: str,
+    frame: pd.DataFrame,
+    origins: pd.DatetimeIndex,
+    *,
+    per_step: bool = False,
 ) -> dict[str, float]:
     """A project on store ``url`` trained on the history up to the first origin, then fed
     the hours up to the last origin: the state a catch-up starts from. Seconds per step."""
     project.mkdir()
-    (project / "prevoir.toml").write_text(tomli_w.dumps(project_config(len(origins))))
+    config = project_config(len(origins), per_step=per_step)
+    (project / "prevoir.toml").write_text(tomli_w.dumps(config))
     csv = project / "data" / "m4.csv"
     write_csv(frame, origins[0], csv)
     setup = run_steps(store_settings(project, url, "never"), SETUP)
@@ -279,17 +289,21 @@ def catch_up(project: Path, url: str, refit: str, label: str, train_s: float) ->
     )
 
 
-def run_prevoir(frame: pd.DataFrame, origins: pd.DatetimeIndex, folder: Path) -> list[Row]:
+def run_prevoir(
+    frame: pd.DataFrame, origins: pd.DatetimeIndex, folder: Path, *, per_step: bool = False
+) -> list[Row]:
     """SQLite: one set-up, then the catch-up with refit ``never`` and ``every = 24`` on two
-    copies of the same store (same champion, same observations)."""
-    project = folder / "prevoir"
+    copies of the same store (same champion, same observations). ``per_step``: one LightGBM
+    per horizon step (``model.params.per_step = true``), rows labelled ``per-step``."""
+    project = folder / ("prevoir-per-step" if per_step else "prevoir")
     url = f"sqlite:///{project / 'store.db'}"
-    train_s = set_up(project, url, frame, origins)["train"]
+    train_s = set_up(project, url, frame, origins, per_step=per_step)["train"]
     shutil.copy(project / "store.db", project / "store-every.db")
     every_url = f"sqlite:///{project / 'store-every.db'}"
+    tag = "per-step, " if per_step else ""
     return [
-        catch_up(project, url, "never", "refit never", train_s),
-        catch_up(project, every_url, "every", "refit every 24", train_s),
+        catch_up(project, url, "never", f"{tag}refit never", train_s),
+        catch_up(project, every_url, "every", f"{tag}refit every 24", train_s),
     ]
 
 
@@ -549,6 +563,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runners = [
             lambda: run_prevoir(frame, origins, Path(tmp)),
+            lambda: run_prevoir(frame, origins, Path(tmp), per_step=True),
             lambda: run_prevoir_pg(frame, origins, Path(tmp)),
             lambda: darts_global(frame, origins),
             lambda: mlforecast_cv(frame, len(origins), len(origins), refit=False),
@@ -589,6 +604,8 @@ def report(rows: list[Row], n_series: int, n_origins: int, n_newest: int) -> Non
     ml_refit = by["mlforecast cross_validation refit=True"]
     never_newest = by[f"{never.name} (newest {n_newest})"]
     every_newest = by[f"{every.name} (newest {n_newest})"]
+    per_step = by["prevoir catch-up, per-step, refit never"]
+    per_step_newest = by[f"{per_step.name} (newest {n_newest})"]
     peers = [by["darts historical_forecasts global retrain=False"]]
     peers.append(by["mlforecast cross_validation refit=False"])
     fastest = min(peers, key=lambda r: r.seconds)
@@ -604,7 +621,11 @@ def report(rows: list[Row], n_series: int, n_origins: int, n_newest: int) -> Non
         f"aim 3: MASE mean(h1, h24) on the newest {n_newest} origins: prevoir never "
         f"{never_newest.mean_mase():.3f}, every-24 {every_newest.mean_mase():.3f} vs "
         f"mlforecast refit=True {ml_refit.mean_mase():.3f} (aim: no worse); on all "
-        f"{n_origins}: prevoir never {never.mean_mase():.3f}, every-24 {every.mean_mase():.3f}"
+        f"{n_origins}: prevoir never {never.mean_mase():.3f}, every-24 {every.mean_mase():.3f}\n"
+        f"per-step estimators: MASE h1 on the newest {n_newest} origins, prevoir never "
+        f"{never_newest.mase[1]:.3f}, per-step never {per_step_newest.mase[1]:.3f}, mlforecast "
+        f"refit=True {ml_refit.mase[1]:.3f}; catch-up {per_step.seconds:.2f}s vs "
+        f"{never.seconds:.2f}s, train {per_step.setup:.1f}s vs {never.setup:.1f}s"
     )
     fields = {
         "series": n_series,
@@ -620,6 +641,8 @@ def report(rows: list[Row], n_series: int, n_origins: int, n_newest: int) -> Non
         "mase_prevoir_every24": f"{every.mean_mase():.3f}",
         "mase_prevoir_never_newest": f"{never_newest.mean_mase():.3f}",
         "mase_mlforecast_refit_newest": f"{ml_refit.mean_mase():.3f}",
+        "prevoir_per_step_never_s": f"{per_step.seconds:.2f}",
+        "mase_prevoir_per_step_never_newest": f"{per_step_newest.mean_mase():.3f}",
     }
     print("RESULT " + " ".join(f"{k}={v}" for k, v in fields.items()))
 

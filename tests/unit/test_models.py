@@ -33,7 +33,7 @@ from prevoir.models import (
     make_model,
 )
 from prevoir.models.recursive import RecursiveForecaster
-from prevoir.testing import FAST_LIGHTGBM, FAST_XGBOOST, make_series, make_spec
+from prevoir.testing import FAST_LIGHTGBM, FAST_PARAMS, FAST_XGBOOST, make_series, make_spec
 
 H = pd.Timedelta(hours=1)
 # case id -> (model class, scope); ML kinds run both as one global model and per series.
@@ -43,6 +43,9 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "lightgbm-per_series": (LightGBMForecaster, "per_series"),
     "xgboost": (XGBoostForecaster, "global"),
     "xgboost-per_series": (XGBoostForecaster, "per_series"),
+    # per_step: one estimator per horizon step (per (series, step) with per_series)
+    "lightgbm-per_step": (LightGBMForecaster, "global"),
+    "xgboost-per_series-per_step": (XGBoostForecaster, "per_series"),
     "random_forest": (RandomForestForecaster, "global"),
     "random_forest-per_series": (RandomForestForecaster, "per_series"),
     "ensemble": (EnsembleForecaster, "global"),
@@ -51,6 +54,7 @@ KINDS: dict[str, tuple[type[Forecaster], str]] = {
     "lightgbm-classify": (LightGBMClassifier, "global"),
     "xgboost-classify": (XGBoostClassifier, "global"),
     "random_forest-per_series-classify": (ForestClassifier, "per_series"),
+    "lightgbm-per_step-classify": (LightGBMClassifier, "global"),
     "lightgbm-recursive": (RecursiveForecaster, "global"),
     "xgboost-recursive-per_series": (RecursiveForecaster, "per_series"),
 }
@@ -80,6 +84,8 @@ def _spec(kind: str, **overrides: object) -> ForecasterSpec:
         overrides.setdefault("model", FAST_ENSEMBLE)
     if model_kind == "auto":
         overrides.setdefault("params", FAST_AUTO)
+    if "-per_step" in kind:
+        overrides.setdefault("params", FAST_PARAMS[model_kind] | {"per_step": True})
     if kind.endswith("-classify"):
         overrides.setdefault("task", "classification")
         overrides.setdefault("label", LabelSpec(rule="up"))

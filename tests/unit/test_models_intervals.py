@@ -27,12 +27,19 @@ CASES: dict[str, tuple[str, str, IntervalMethod]] = {
     "seasonal_naive": ("seasonal_naive", "global", "auto"),
     "lightgbm": ("lightgbm", "global", "auto"),
     "lightgbm-per_series": ("lightgbm", "per_series", "auto"),
+    "lightgbm-per_step": ("lightgbm", "global", "auto"),
     "ensemble": ("ensemble", "global", "auto"),
     "sf_seasonal_naive-native": ("sf_seasonal_naive", "global", "native"),
     "sf_seasonal_naive-conformal": ("sf_seasonal_naive", "global", "conformal"),
     "auto_ets-native": ("auto_ets", "global", "auto"),
 }
-DESIGN_CASES = ["seasonal_naive", "lightgbm", "lightgbm-per_series", "ensemble"]
+DESIGN_CASES = [
+    "seasonal_naive",
+    "lightgbm",
+    "lightgbm-per_series",
+    "lightgbm-per_step",
+    "ensemble",
+]
 FAST_ENSEMBLE = ModelSpec(
     kind="ensemble",
     members=(ModelSpec(kind="lightgbm", params=FAST_LIGHTGBM), ModelSpec(kind="seasonal_naive")),
@@ -47,7 +54,8 @@ def _history() -> pd.DataFrame:
 
 def _spec(case: str) -> ForecasterSpec:
     kind, scope, method = CASES[case]
-    spec = make_spec(kind, scope=scope)  # type: ignore[arg-type]
+    params = FAST_LIGHTGBM | {"per_step": True} if case.endswith("-per_step") else None
+    spec = make_spec(kind, scope=scope, params=params)  # type: ignore[arg-type]
     if kind == "ensemble":
         spec = replace(spec, model=FAST_ENSEMBLE)
     return replace(spec, intervals=IntervalSpec(levels=LEVELS, method=method))

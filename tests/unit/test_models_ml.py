@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings
+from prevoir.domain.records import FeatureSpec
 from prevoir.errors import ConfigError, DataValidationError
+from prevoir.evaluation.metrics import mae
+from prevoir.features import build_design
 from prevoir.models import (
     DirectForecaster,
     Forecaster,
@@ -22,7 +25,7 @@ from prevoir.models import (
 from prevoir.models.forest import FOREST_DEFAULTS
 from prevoir.models.threads import available_cores
 from prevoir.models.xgb import xgboost_params
-from prevoir.testing import make_series, make_spec
+from prevoir.testing import FAST_PARAMS, make_series, make_spec
 from tests.configs import DATASET_A_FORECASTER_F
 
 ML_KINDS = ["lightgbm", "xgboost", "random_forest"]
@@ -71,6 +74,80 @@ def test_per_series_refuses_a_series_it_was_not_fitted_on(kind: str, history: pd
     model.fit(history[history["unique_id"] != "s2"])
     with pytest.raises(DataValidationError, match=r"not fitted on \['s2'\].*retrain"):
         model.predict(history, _last_origins(history))
+
+
+def _per_step(kind: str, **overrides: object) -> dict[str, object]:
+    return FAST_PARAMS[kind] | {"per_step": True} | overrides
+
+
+@pytest.mark.parametrize("kind", ML_KINDS)
+@pytest.mark.parametrize("scope", ["global", "per_series"])
+def test_per_step_fits_one_estimator_per_step_and_scope_group(
+    kind: str, scope: str, history: pd.DataFrame
+) -> None:
+    spec = make_spec(kind, scope=scope, horizons=(1, 6, 24), params=_per_step(kind))  # type: ignore[arg-type]
+    model = make_model(spec).fit(history)
+    assert isinstance(model, DirectForecaster) and model.estimators_ is not None
+    groups = ["s0", "s1", "s2"] if scope == "per_series" else [""]
+    assert sorted(model.estimators_) == [(g, s) for g in groups for s in (1, 6, 24)]
+    importance = model.feature_importance()
+    assert set(importance.index) == set(model.features) and importance.sum() > 0
+    assert model.predict(history, _last_origins(history))["yhat"].notna().all()
+
+
+def test_per_step_forecasts_each_step_with_that_step_s_estimator(history: pd.DataFrame) -> None:
+    """Routing: step 6 of a (1, 6) model equals a model fitted on horizon 6 alone."""
+    both = XGBoostForecaster(make_spec("xgboost", horizons=(1, 6), params=_per_step("xgboost")))
+    alone = XGBoostForecaster(make_spec("xgboost", horizons=(6,), params=_per_step("xgboost")))
+    origins = _last_origins(history)
+    six = both.fit(history).predict(history, origins).query("step == 6").reset_index(drop=True)
+    pd.testing.assert_frame_equal(six, alone.fit(history).predict(history, origins))
+
+
+def test_per_step_fits_what_one_shared_estimator_cannot() -> None:
+    """AR(1) with phi = -0.9: y one step ahead moves against the last value, two steps ahead
+    with it. Additive stumps (one split per tree) cannot make the slope on ``last_y``
+    depend on the step; one stump model per step can."""
+    rng = np.random.default_rng(3)
+    n = 24 * 30
+    y = np.zeros(n)
+    for t in range(1, n):
+        y[t] = -0.9 * y[t - 1] + rng.normal()
+    ds = pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC")
+    series = pd.DataFrame({"unique_id": "a", "ds": ds, "y": y})
+    train, test = series.iloc[: n - 24 * 5], series
+    stumps = {"n_estimators": 80, "learning_rate": 0.2, "num_leaves": 2, "target_scaling": "none"}
+    errors = {}
+    for per_step in (False, True):
+        spec = make_spec(
+            "lightgbm",
+            horizons=(1, 2),
+            features=FeatureSpec(),
+            params=stumps | {"per_step": per_step},
+        )
+        model = LightGBMForecaster(spec).fit(train)
+        origins = pd.DataFrame({"unique_id": "a", "origin": ds[n - 24 * 5 : n - 2]})
+        scored = model.predict(test, origins).merge(series, on=["unique_id", "ds"])
+        errors[per_step] = mae(scored["y"], scored["yhat"])
+    assert errors[True] < 0.8 * errors[False]
+
+
+def test_per_step_refuses_a_step_it_was_not_fitted_on(history: pd.DataFrame) -> None:
+    model = LightGBMForecaster(make_spec("lightgbm", horizons=(1, 2), params=_per_step("lightgbm")))
+    model.fit(history)
+    wider = make_spec("lightgbm", horizons=(1, 3))
+    design = build_design(history, wider, origins=_last_origins(history), with_target=False)
+    with pytest.raises(
+        DataValidationError, match=r"'test_lightgbm' has one model per step .* on \[3\].*retrain"
+    ):
+        model.predict_values(design)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_per_step_must_be_a_boolean(value: object) -> None:
+    spec = make_spec("random_forest", params={"per_step": value})
+    with pytest.raises(ConfigError, match=r"'test_random_forest': per_step must be true or false"):
+        make_model(spec)
 
 
 @pytest.mark.parametrize(
@@ -130,7 +207,8 @@ def test_a_lightgbm_artifact_from_before_scopes_still_loads(history: pd.DataFram
     state = dict(model.__dict__)
     assert state.pop("estimators_") is not None
     state["booster_"] = model.estimators_[""]  # type: ignore[index]
-    del state["scope"]
+    for newer in ("scope", "per_step", "steps_"):
+        del state[newer]
     old = LightGBMForecaster.__new__(LightGBMForecaster)
     old.__dict__.update(state)
     loaded = Forecaster.from_bytes(pickle.dumps(old))

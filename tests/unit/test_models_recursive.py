@@ -222,6 +222,13 @@ def test_recursive_needs_an_ml_kind(kind: str) -> None:
         make_model(spec)
 
 
+def test_per_step_is_refused_with_the_recursive_strategy() -> None:
+    """The one-step model has a single step: per_step would silently change nothing."""
+    spec = make_spec("lightgbm", params={"n_estimators": 5, "per_step": True})
+    with pytest.raises(ConfigError, match=r"'test_lightgbm': per_step .* 'recursive'"):
+        make_model(_with(spec, "recursive"))
+
+
 def test_an_unknown_strategy_is_a_config_error() -> None:
     spec = replace(make_spec("lightgbm"), model=ModelSpec(kind="lightgbm", strategy="sideways"))
     with pytest.raises(ConfigError, match="'direct' or 'recursive'"):

@@ -7,6 +7,11 @@ divided by the series' recent mean |y| at the origin (the design's ``scale``), a
 forecast is multiplied back. The same scaling is applied whatever the scope, so a
 ``per_series`` model sees the same inputs as the ``global`` one, only fewer rows.
 
+With ``per_step`` the estimators are split by horizon step as well (mlforecast's and Darts'
+one model per horizon): a global model becomes one estimator per step, a per-series one
+one per (series, step). The step input is then constant within each estimator, which the
+libraries ignore. It costs one fit per step; see docs/decisions.md.
+
 Subclasses adapt one library (LightGBM, XGBoost, scikit-learn) through four small hooks:
 ``_library_params``, ``_train``, ``_predict_matrix`` and ``_importance``; the classifiers
 (``prevoir.models.classify``) also replace what is learnt and returned, ``_target`` and
@@ -30,22 +35,38 @@ from prevoir.features.lags import LAST_Y, SCALE, lag_columns, rolling_columns
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import require_fitted, require_training_rows
 
-__all__ = ["GLOBAL", "ID_FEATURE", "OWN_OPTIONS", "SCOPES", "DirectForecaster"]
+__all__ = [
+    "GLOBAL",
+    "ID_FEATURE",
+    "OWN_OPTIONS",
+    "SCOPES",
+    "DirectForecaster",
+    "EstimatorKey",
+]
 
 # prevoir's own options in ``model.params``; read here and never passed to a library.
-OWN_OPTIONS: dict[str, object] = {"target_scaling": "mean", "unique_id_feature": False}
+OWN_OPTIONS: dict[str, object] = {
+    "target_scaling": "mean",
+    "unique_id_feature": False,
+    "per_step": False,
+}
 SCOPES = ("global", "per_series")
 GLOBAL = ""  # key of the single estimator of a global model
 ID_FEATURE = "unique_id"
+# an estimator's key: the series id (GLOBAL for a global model), paired with the step when
+# the model has one estimator per step
+EstimatorKey = str | tuple[str, int]
 
 
 class DirectForecaster(Forecaster):
     """One direct regression model over every series (``scope="global"``) or one per series.
 
     Options beside the library's, in ``model.params``: ``target_scaling`` (``"mean"``: divide
-    by the design's ``scale``; ``"none"``) and ``unique_id_feature`` (the series id as an
-    input, for global panels whose series differ in shape, not only in level). The scope
-    comes from ``spec.model.scope``; a per-series model refuses series it was not fitted on.
+    by the design's ``scale``; ``"none"``), ``unique_id_feature`` (the series id as an
+    input, for global panels whose series differ in shape, not only in level) and
+    ``per_step`` (one estimator per horizon step, within each scope group). The scope comes
+    from ``spec.model.scope``; a per-series model refuses series it was not fitted on, a
+    per-step model steps it was not fitted on.
     """
 
     library: ClassVar[str] = "the library"
@@ -67,13 +88,20 @@ class DirectForecaster(Forecaster):
         self.scope: str = scope
         self.scaled = options["target_scaling"] == "mean"
         self.unique_id_feature = bool(options["unique_id_feature"])
+        if not isinstance(options["per_step"], bool):
+            raise ConfigError(
+                f"forecaster {spec.name!r}: per_step must be true or false, "
+                f"got {options['per_step']!r}"
+            )
+        self.per_step: bool = options["per_step"]
         user = {k: v for k, v in spec.model.params.items() if k not in OWN_OPTIONS}
         self.params = self._library_params(user)
         self.features = feature_columns(spec) + ([ID_FEATURE] if self.unique_id_feature else [])
         self._level_columns = {LAST_Y, *lag_columns(spec.features.lags)}
         self._level_columns |= set(rolling_columns(spec.features.rolling))
-        self.estimators_: dict[str, Any] | None = None
+        self.estimators_: dict[EstimatorKey, Any] | None = None
         self.series_: pd.Index | None = None
+        self.steps_: pd.Index | None = None  # steps fitted on (a per-step model's groups)
         self.n_train_rows_: int | None = None
 
     # -- library hooks -------------------------------------------------------------------
@@ -109,17 +137,13 @@ class DirectForecaster(Forecaster):
     def fit_design(self, design: pd.DataFrame) -> Self:
         """Train on a design table; rows whose target is unknown are dropped first."""
         known, target = self._training_rows(design)
-        series = pd.Index(pd.unique(known[UNIQUE_ID]))
-        matrix = self._matrix(known, series)
-        if self.scope == "global":
-            estimators = {GLOBAL: self._train(matrix, target)}
-        else:
-            codes = series.get_indexer(pd.Index(known[UNIQUE_ID]))
-            estimators = {
-                str(series[code]): self._train(matrix[rows], target[rows])
-                for code, rows in _rows_by_code(codes)
-            }
-        self.estimators_, self.series_, self.n_train_rows_ = estimators, series, len(known)
+        self.series_ = pd.Index(pd.unique(known[UNIQUE_ID]))
+        self.steps_ = pd.Index(pd.unique(known[STEP])).sort_values()
+        matrix = self._matrix(known, self.series_)
+        self.estimators_ = {
+            key: self._train(matrix[rows], target[rows]) for key, rows in self._groups(known)
+        }
+        self.n_train_rows_ = len(known)
         return self
 
     def predict(
@@ -146,22 +170,25 @@ class DirectForecaster(Forecaster):
         require_fitted(self)
         assert self.estimators_ is not None and self.series_ is not None
         matrix = self._matrix(design, self.series_)
-        if len(matrix) == 0:
-            yhat = np.empty(0, dtype=np.float64)
-        elif self.scope == "global":
-            yhat = self._predict_matrix(self.estimators_[GLOBAL], matrix)
-        else:
-            yhat = self._predict_per_series(design, matrix)
-        return self._forecast_values(np.asarray(yhat, dtype=np.float64), design)
+        yhat = np.empty(len(design), dtype=np.float64)
+        for key, rows in self._groups(design):
+            yhat[rows] = self._predict_matrix(self.estimators_[key], matrix[rows])
+        return self._forecast_values(yhat, design)
 
     def feature_importance(self) -> pd.Series:
-        """Importance per input (summed over per-series models), largest first."""
+        """Importance per input (summed over the estimators), largest first."""
         require_fitted(self)
         assert self.estimators_ is not None
         total = np.zeros(len(self.features), dtype=np.float64)
         for estimator in self.estimators_.values():
             total += np.asarray(self._importance(estimator), dtype=np.float64)
         return pd.Series(total, index=self.features, name="importance").sort_values(ascending=False)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Load artifacts written before ``per_step`` existed: one estimator per scope group."""
+        state.setdefault("per_step", False)
+        state.setdefault("steps_", None)
+        self.__dict__.update(state)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -209,23 +236,39 @@ class DirectForecaster(Forecaster):
             )
         return known, target[keep]
 
-    def _predict_per_series(self, design: pd.DataFrame, matrix: np.ndarray) -> np.ndarray:
-        assert self.estimators_ is not None and self.series_ is not None
-        ids = pd.Index(design[UNIQUE_ID])
-        codes = self.series_.get_indexer(ids)
-        unseen = [str(u) for u in pd.unique(ids[codes < 0])]
+    def _groups(self, design: pd.DataFrame) -> list[tuple[EstimatorKey, np.ndarray]]:
+        """Row positions of each estimator: one key per series (``per_series``) and per step
+        (``per_step``), a single group otherwise; a row of a series or step no estimator
+        was fitted for is a data error."""
+        assert self.series_ is not None
+        series = self.series_ if self.scope != "global" else None
+        steps = self.steps_ if self.per_step else None
+        series_codes = self._codes(design[UNIQUE_ID], series, what="series")
+        step_codes = self._codes(design[STEP], steps, what="step")
+        n_steps = 1 if steps is None else len(steps)
+        groups: list[tuple[EstimatorKey, np.ndarray]] = []
+        for code, rows in _rows_by_code(series_codes * n_steps + step_codes):
+            s, t = divmod(code, n_steps)
+            name = GLOBAL if series is None else str(series[s])
+            groups.append((name if steps is None else (name, int(steps[t])), rows))
+        return groups
+
+    def _codes(self, values: pd.Series, fitted: pd.Index | None, *, what: str) -> np.ndarray:
+        """Each row's position in ``fitted``, or zeros when the model is not split by it;
+        a value the model was not fitted on is refused, saying to retrain."""
+        if fitted is None:
+            return np.zeros(len(values), dtype=np.int64)
+        index = pd.Index(values)
+        codes = fitted.get_indexer(index)
+        unseen = [int(u) if what == "step" else str(u) for u in pd.unique(index[codes < 0])]
         if unseen:
+            fix = "with horizons that include" if what == "step" else "on history that includes"
             raise DataValidationError(
                 f"{type(self).__name__} for forecaster {self.spec.name!r} has one model per "
-                f"series and was not fitted on {unseen[:5]}"
-                f"{' and others' if len(unseen) > 5 else ''}; retrain the forecaster on "
-                "history that includes them"
+                f"{what} and was not fitted on {unseen[:5]}"
+                f"{' and others' if len(unseen) > 5 else ''}; retrain the forecaster {fix} them"
             )
-        yhat = np.empty(len(design), dtype=np.float64)
-        for code, rows in _rows_by_code(codes):
-            estimator = self.estimators_[str(self.series_[code])]
-            yhat[rows] = self._predict_matrix(estimator, matrix[rows])
-        return yhat
+        return codes.astype(np.int64)
 
     def _matrix(self, design: pd.DataFrame, series: pd.Index) -> np.ndarray:
         """Inputs as one float64 matrix; level-bearing columns divided by the origin's scale."""

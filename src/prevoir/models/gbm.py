@@ -100,4 +100,4 @@ class LightGBMForecaster(DirectForecaster):
             booster = state.pop("booster_")
             state["estimators_"] = None if booster is None else {GLOBAL: booster}
         state.setdefault("scope", "global")
-        self.__dict__.update(state)
+        super().__setstate__(state)

@@ -16,6 +16,9 @@ Exogenous columns ``known`` in advance are read at each step's target time, as i
 Columns available only up to the ``origin`` are frozen at the real origin for every step
 (their values at later virtual origins are not known when the forecast is made), which is
 a persistence assumption the direct strategy does not need.
+
+The direct body's ``per_step`` option is refused here: the one-step model has one step, so
+one estimator per step would silently be the same single estimator.
 """
 
 from __future__ import annotations
@@ -58,6 +61,12 @@ class RecursiveForecaster(Forecaster):
                 f"forecaster {spec.name!r}: strategy 'recursive' needs an ML model kind "
                 f"(lightgbm, xgboost, random_forest), not {spec.model.kind!r}; "
                 "remove model.strategy"
+            )
+        if model.per_step:
+            raise ConfigError(
+                f"forecaster {spec.name!r}: per_step does not apply to strategy 'recursive', "
+                "whose one-step model has a single step; remove model.params.per_step or "
+                "model.strategy"
             )
         self.one_step = model
         f = spec.features
