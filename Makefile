@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 ## test: the whole suite (unit, integration on SQLite and PostgreSQL, end-to-end CLI)
 test: $(STAMP)
-	$(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n 2 --durations=20 --cov --cov-report=term:skip-covered
 
 ## lint: ruff, mypy and the import-linter layer contracts
 lint: $(STAMP)
