@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import sqlalchemy as sa
 
@@ -49,8 +49,8 @@ def free_port() -> int:
 
 def healthy(port: int) -> int | None:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
-    except httpx.HTTPError:
+        return httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
+    except httpx2.HTTPError:
         return None
 
 
