@@ -71,10 +71,15 @@ def principal_from(credential: str, state: ServiceState) -> Principal:
     return Principal(str(claims["sub"]), role)
 
 
-def current_principal(
+async def current_principal(
     request: Request, state: Annotated[ServiceState, Depends(get_state)]
 ) -> Principal:
-    """The authenticated caller of ``request`` (a FastAPI dependency); 401 without one."""
+    """The authenticated caller of ``request`` (a FastAPI dependency); 401 without one.
+
+    ``async`` although the lookup is a blocking one-row indexed read: on the event loop it
+    takes well under a millisecond, while a hop through the thread pool costs more than that
+    under load (bench/api: 50 clients on 2 cores; docs/decisions.md).
+    """
     credential = _credential(request)
     if credential is None:
         raise _unauthorized("not authenticated: send a bearer token or an X-API-Key header")

@@ -61,10 +61,14 @@ def forecasters(_caller: Reader, state: State) -> list[ForecasterPublic]:
     "/forecasts/{forecaster}/{unique_id}/latest",
     responses={404: {"description": "no forecast stored for this forecaster and series"}},
 )
-def latest_forecast(
+async def latest_forecast(
     _caller: Reader, state: State, forecaster: KeyPath, unique_id: KeyPath
 ) -> ForecastPublic:
-    """The forecast issued from the newest origin of one series (one indexed query)."""
+    """The forecast issued from the newest origin of one series (one indexed query).
+
+    ``async`` on purpose: the read is one primary-key probe, cheaper on the event loop than
+    the thread-pool hop a sync endpoint pays (the hot path of bench/api).
+    """
     with state.engine.connect() as conn:
         rows = read_series_forecasts(conn, forecaster, unique_id, latest=True)
     if not rows:
