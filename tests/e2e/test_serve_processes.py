@@ -129,10 +129,12 @@ def test_schedule_list_shows_each_job_with_its_next_and_last_firing(
     tmp_path: Path, store_url: str
 ) -> None:
     project = crypto_project(tmp_path)
+    cli = Cli(project, store_url)
+    empty = cli("schedule", "list").stdout
+    assert "add them under [service.schedule.<name>] in prevoir.toml" in empty
     with (project / "prevoir.toml").open("a") as toml:
         toml.write(JOB.replace("*/3 * * * * *", "0 9 * * 1-5"))
         toml.write('[service.schedule.weekly]\ncron = "30 2 * * 0"\ntimezone = "Europe/Paris"\n')
-    cli = Cli(project, store_url)
     listed = cli("schedule", "list").stdout
     assert "etl" in listed and "0 9 * * 1-5" in listed and "extract transform load" in listed
     assert "30 2 * * 0 (Europe/Paris)" in listed and "all" in listed

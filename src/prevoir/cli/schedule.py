@@ -23,7 +23,10 @@ def schedule_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> Non
     settings = guard(lambda: project_settings(project, profile))
     rows = guard(lambda: schedule_status(settings))
     if not rows:
-        out.print("no scheduled jobs; add them under [service.schedule.<name>] in prevoir.toml")
+        out.print(
+            "no scheduled jobs; add them under [service.schedule.<name>] in prevoir.toml",
+            markup=False,
+        )
         return
     table = Table(
         "job",
