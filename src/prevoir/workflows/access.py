@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +20,7 @@ from prevoir.config import Settings
 from prevoir.errors import DataValidationError
 from prevoir.storage import users as user_rows
 from prevoir.storage.tables import ROLES
-from prevoir.workflows.runs import open_store
+from prevoir.workflows.runs import store_connection
 
 __all__ = [
     "ROLES",
@@ -59,16 +57,6 @@ def _hasher() -> PasswordHash:
     return PasswordHash.recommended()
 
 
-@contextmanager
-def _store(settings: Settings) -> Iterator[Connection]:
-    engine = open_store(settings)
-    try:
-        with engine.begin() as conn:
-            yield conn
-    finally:
-        engine.dispose()
-
-
 def create_user(settings: Settings, username: str, password: str, role: str) -> None:
     """Add a user whose password is at least ``MIN_PASSWORD`` characters."""
     if len(password) < MIN_PASSWORD:
@@ -76,26 +64,26 @@ def create_user(settings: Settings, username: str, password: str, role: str) -> 
             f"the password of {username!r} is {len(password)} characters; use "
             f"{MIN_PASSWORD} or more"
         )
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         user_rows.add_user(conn, username, _hasher().hash(password), role)
 
 
 def remove_user(settings: Settings, username: str) -> None:
     """Delete a user; tokens it holds stop working when they are next checked."""
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         user_rows.remove_user(conn, username)
 
 
 def list_users(settings: Settings) -> list[dict[str, Any]]:
     """Every user (name, role, created) without password hashes."""
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         return user_rows.list_users(conn)
 
 
 def create_key(settings: Settings, name: str, role: str) -> tuple[int, str]:
     """A new API key: its id and the key itself, which is shown once and never stored."""
     key = f"{KEY_PREFIX}{secrets.token_urlsafe(6)}_{secrets.token_urlsafe(32)}"
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         key_id = user_rows.add_api_key(
             conn, name=name, prefix=key[:11], key_hash=_digest(key), role=role
         )
@@ -104,13 +92,13 @@ def create_key(settings: Settings, name: str, role: str) -> tuple[int, str]:
 
 def revoke_key(settings: Settings, key_id: int) -> None:
     """Revoke an API key from now on."""
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         user_rows.revoke_api_key(conn, key_id)
 
 
 def list_keys(settings: Settings) -> list[dict[str, Any]]:
     """Every API key (id, name, prefix, role, created, revoked) without hashes."""
-    with _store(settings) as conn:
+    with store_connection(settings, write=True) as conn:
         return user_rows.list_api_keys(conn)
 
 

@@ -3,12 +3,10 @@ prune. Aliases are read and moved in the settings' profile only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from prevoir.config import Settings
 from prevoir.errors import NotFoundError
@@ -16,7 +14,7 @@ from prevoir.registry.lifecycle import AliasMove, promote, prune, rollback
 from prevoir.storage.model_versions import get_model_version, list_model_versions
 from prevoir.storage.runs import get_run
 from prevoir.workflows.mirror import open_mirror
-from prevoir.workflows.runs import open_store
+from prevoir.workflows.runs import store_connection
 
 __all__ = [
     "compare_versions",
@@ -28,27 +26,11 @@ __all__ = [
 ]
 
 
-@contextmanager
-def _connection(
-    settings: Settings, *, write: bool, engine: Engine | None = None
-) -> Iterator[Connection]:
-    """A connection (in one transaction if ``write``) on ``engine``, or on an engine opened
-    for this call and disposed after it (the CLI; the service passes its shared engine)."""
-    own = engine is None
-    store = open_store(settings) if engine is None else engine
-    try:
-        with store.begin() if write else store.connect() as conn:
-            yield conn
-    finally:
-        if own:
-            store.dispose()
-
-
 def list_versions(
     settings: Settings, *, forecaster: str | None = None, engine: Engine | None = None
 ) -> list[dict[str, Any]]:
     """Every version (oldest first) with the aliases that point at it, in any profile."""
-    with _connection(settings, write=False, engine=engine) as conn:
+    with store_connection(settings, write=False, engine=engine) as conn:
         return list_model_versions(conn, forecaster)
 
 
@@ -56,7 +38,7 @@ def show_version(
     settings: Settings, version_id: int, *, engine: Engine | None = None
 ) -> dict[str, Any]:
     """One version with its aliases and the run that made it (trigger, config hash)."""
-    with _connection(settings, write=False, engine=engine) as conn:
+    with store_connection(settings, write=False, engine=engine) as conn:
         row = get_model_version(conn, version_id)
         row["aliases"] = next(
             (
@@ -79,7 +61,7 @@ def show_version(
 
 def compare_versions(settings: Settings, first: int, second: int) -> pd.DataFrame:
     """Metrics (and training window, rows) of two versions side by side, with the difference."""
-    with _connection(settings, write=False) as conn:
+    with store_connection(settings, write=False) as conn:
         a, b = get_model_version(conn, first), get_model_version(conn, second)
     names = sorted(set(a["metrics"]) | set(b["metrics"]))
     rows = []
@@ -104,7 +86,7 @@ def promote_version(
 ) -> AliasMove:
     """Make a version champion of its forecaster in this profile (and in MLflow, if set)."""
     mirror = open_mirror(settings, notes=[])
-    with _connection(settings, write=True, engine=engine) as conn:
+    with store_connection(settings, write=True, engine=engine) as conn:
         move = promote(conn, version_id, profile=settings.profile, reason=reason or "manual")
         row = get_model_version(conn, move.new)
     mirror.alias_moved(move.alias, row)
@@ -119,7 +101,7 @@ def rollback_champion(
         known = ", ".join(sorted(settings.forecasters)) or "none"
         raise NotFoundError(f"no forecaster {forecaster!r} in the project (known: {known})")
     mirror = open_mirror(settings, notes=[])
-    with _connection(settings, write=True, engine=engine) as conn:
+    with store_connection(settings, write=True, engine=engine) as conn:
         move = rollback(conn, forecaster, profile=settings.profile)
         row = get_model_version(conn, move.new)
     mirror.alias_moved(move.alias, row)
@@ -130,5 +112,5 @@ def prune_versions(
     settings: Settings, *, keep: int, forecaster: str | None = None, dry_run: bool = False
 ) -> list[int]:
     """Delete old unreferenced versions, keeping the newest ``keep`` per forecaster."""
-    with _connection(settings, write=not dry_run) as conn:
+    with store_connection(settings, write=not dry_run) as conn:
         return prune(conn, keep=keep, forecaster=forecaster, dry_run=dry_run)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
 from prevoir.domain.records import StepRecord
@@ -56,6 +57,21 @@ def open_store(settings: Settings) -> Engine:
     engine = create_store_engine(settings.store_url())
     upgrade_schema(engine)
     return engine
+
+
+@contextmanager
+def store_connection(
+    settings: Settings, *, write: bool = False, engine: Engine | None = None
+) -> Iterator[Connection]:
+    """A connection (in one transaction if ``write``) on ``engine``, or on an engine opened
+    for this call and disposed after it (the CLI; the service passes its shared engine)."""
+    store = open_store(settings) if engine is None else engine
+    try:
+        with store.begin() if write else store.connect() as conn:
+            yield conn
+    finally:
+        if engine is None:
+            store.dispose()
 
 
 def run_pipeline(

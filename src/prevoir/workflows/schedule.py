@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from prevoir.config import ScheduledJobSettings, Settings
 from prevoir.errors import ConfigError
 from prevoir.storage.schedule import list_firings
-from prevoir.workflows.runs import open_store
+from prevoir.workflows.runs import store_connection
 
 __all__ = [
     "ScheduledJob",
@@ -123,12 +123,8 @@ def schedule_status(settings: Settings, *, now: datetime | None = None) -> list[
     """Each job with its cron, steps, next fire time and last claimed firing (for the CLI)."""
     now = now or datetime.now(UTC)
     jobs = scheduled_jobs(settings)
-    engine = open_store(settings)
-    try:
-        with engine.connect() as conn:
-            last = {job.name: list_firings(conn, job.name, limit=1) for job in jobs}
-    finally:
-        engine.dispose()
+    with store_connection(settings) as conn:
+        last = {job.name: list_firings(conn, job.name, limit=1) for job in jobs}
     rows = []
     for job in jobs:
         firing = last[job.name][0] if last[job.name] else {}
