@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from prevoir.domain.records import (
+from prevoir.domain.specs import (
     BacktestSpec,
     FeatureSpec,
     ForecasterSpec,

@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from m4 import FEATURES, H, M, load, long_frame, m4_spec
-from prevoir.domain.records import IntervalSpec
+from prevoir.domain.specs import IntervalSpec
 from prevoir.errors import StoreError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, mase_scale
 from prevoir.models.factory import make_model

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelSpec
+from prevoir.domain.specs import FeatureSpec, ForecasterSpec, ModelSpec
 from prevoir.evaluation.m4 import naive2, owa, score_m4
 from prevoir.models.factory import make_model
 

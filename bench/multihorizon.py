@@ -28,7 +28,7 @@ from mlforecast.lag_transforms import RollingMean, RollingStd
 from mlforecast.target_transforms import LocalStandardScaler
 
 from m4 import H, M, load, long_frame, m4_spec
-from prevoir.domain.records import ForecasterSpec, Strategy
+from prevoir.domain.specs import ForecasterSpec, Strategy
 from prevoir.evaluation.m4 import naive2, owa, score_m4
 from prevoir.models.base import Forecaster
 from prevoir.models.factory import make_model

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
-from prevoir.domain.records import (
+from prevoir.domain.specs import (
     FeatureSpec,
     FillRule,
     ForecasterSpec,
@@ -118,8 +118,11 @@ def make_spec(
         "freq": "h",
         "horizons": horizons,
         "features": features,
-        "model": ModelSpec(kind=kind, season_length=season_length, params=params, scope=scope),
     }
+    if "model" not in overrides:
+        fields["model"] = ModelSpec(
+            kind=kind, season_length=season_length, params=params, scope=scope
+        )
     return ForecasterSpec(**(fields | overrides))  # type: ignore[arg-type]
 
 

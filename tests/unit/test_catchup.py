@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from prevoir.domain.records import CatchupSpec
-from prevoir.errors import ConfigError, DataValidationError
+from prevoir.domain.specs import CatchupSpec
+from prevoir.errors import DataValidationError
 from prevoir.pipeline.catchup import plan_blocks, plan_origins
 
 H = pd.Timedelta(hours=1)
@@ -65,8 +66,8 @@ def test_daily_frequency_and_bad_inputs() -> None:
     day = pd.Timedelta(days=1)
     plan = plan_origins({"a": NOW}, {"a": NOW - 3 * day}, freq="D", catchup=CatchupSpec())
     assert _origins(plan, "a") == [NOW - 2 * day, NOW - day, NOW]
-    with pytest.raises(ConfigError, match="stride"):
-        plan_origins({"a": NOW}, {}, freq="h", catchup=CatchupSpec(stride=0))
+    with pytest.raises(ValidationError, match="stride"):
+        CatchupSpec(stride=0)
     with pytest.raises(DataValidationError, match="naive"):
         plan_origins({"a": pd.Timestamp("2024-01-01")}, {}, freq="h", catchup=CatchupSpec())
 
@@ -139,9 +140,8 @@ def test_always_is_one_block_per_origin_refit_at_the_origin() -> None:
     assert list(plan["origin"]) == sorted(plan["origin"])
 
 
-def test_bad_refit_settings_are_config_errors() -> None:
-    empty = plan_origins({}, {}, freq="h", catchup=CatchupSpec())
-    with pytest.raises(ConfigError, match="refit_every"):
-        plan_blocks(empty, {}, freq="h", catchup=CatchupSpec(refit="every", refit_every=0))
-    with pytest.raises(ConfigError, match="refit"):
-        plan_blocks(empty, {}, freq="h", catchup=CatchupSpec(refit="sometimes"))  # type: ignore[arg-type]
+def test_bad_refit_settings_are_refused_by_the_spec() -> None:
+    with pytest.raises(ValidationError, match="refit_every"):
+        CatchupSpec(refit="every", refit_every=0)
+    with pytest.raises(ValidationError, match="'never', 'every' or 'always'"):
+        CatchupSpec(refit="sometimes")  # type: ignore[arg-type]

@@ -142,12 +142,11 @@ def test_init_refuses_to_overwrite_and_unknown_examples(tmp_path: Path) -> None:
 def test_every_kind_the_config_accepts_builds_a_model(project: Path) -> None:
     from typing import get_args
 
-    from prevoir.config import ModelSettings
-    from prevoir.domain.records import ModelKind
+    from prevoir.domain.specs import ModelKind
     from prevoir.models.factory import MODEL_KINDS, make_model
 
-    accepted = set(get_args(ModelSettings.model_fields["kind"].annotation))
-    assert accepted == set(get_args(ModelKind)) == set(MODEL_KINDS)
+    accepted = set(get_args(ModelKind))
+    assert accepted == set(MODEL_KINDS)
     path = project / "prevoir.toml"
     for kind in sorted(accepted):
         path.write_text(

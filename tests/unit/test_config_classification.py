@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings
-from prevoir.domain.records import LabelSpec
+from prevoir.domain.specs import LabelSpec
 from prevoir.errors import ConfigError
 from prevoir.models import LightGBMClassifier, LightGBMForecaster, make_model
 from tests.configs import DATASET_A_FORECASTER_F

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from prevoir.config import load_settings, mlflow_spec
-from prevoir.domain.records import MlflowSpec
+from prevoir.domain.specs import MlflowSpec
 
 BASE = """
 [datasets.a]

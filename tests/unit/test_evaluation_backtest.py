@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.records import BacktestSpec, ForecasterSpec
+from prevoir.domain.specs import BacktestSpec, ForecasterSpec
 from prevoir.errors import DataValidationError
 from prevoir.evaluation import (
     backtest,

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.image import imread
 from sklearn import metrics as skm
 
-from prevoir.domain.records import BacktestSpec, ForecasterSpec, LabelSpec
+from prevoir.domain.specs import BacktestSpec, ForecasterSpec, LabelSpec
 from prevoir.errors import DataValidationError
 from prevoir.evaluation.classification import (
     ClassificationResult,

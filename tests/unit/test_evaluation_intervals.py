@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from prevoir.config import forecaster_spec, load_settings
-from prevoir.domain.records import BacktestSpec, IntervalSpec
+from prevoir.domain.specs import BacktestSpec, IntervalSpec
 from prevoir.errors import ConfigError
 from prevoir.evaluation.backtest import backtest
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from prevoir.domain.records import FeatureSpec
-from prevoir.errors import ConfigError, DataValidationError
+from prevoir.domain.specs import FeatureSpec
+from prevoir.errors import DataValidationError
 from prevoir.features import build_design, feature_columns
 from prevoir.testing import make_series, make_spec
 
@@ -189,11 +190,11 @@ def test_bad_history_is_refused_with_a_clear_message(mutate: object, message: st
         build_design(mutate(history), make_spec(horizons=(1,)))  # type: ignore[operator]
 
 
-def test_unknown_names_are_config_errors() -> None:
+def test_unknown_names_are_refused_by_the_spec_and_unknown_series_by_the_design() -> None:
     history = _one_series(100)
-    with pytest.raises(ConfigError, match="known"):
-        build_design(history, make_spec(features=FeatureSpec(calendar=("fortnight",))))
-    with pytest.raises(ConfigError, match="fixed duration"):
-        build_design(history, make_spec(freq="MS"))
+    with pytest.raises(ValidationError, match="'hour', 'minute'"):
+        FeatureSpec(calendar=("fortnight",))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="fixed duration"):
+        make_spec(freq="MS")
     with pytest.raises(DataValidationError, match="absent from history"):
         build_design(history, make_spec(), origins=_origins("2024-03-02", uid="zz"))

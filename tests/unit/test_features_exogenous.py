@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.records import ExogenousSpec, FeatureSpec
+from prevoir.domain.specs import ExogenousSpec, FeatureSpec
 from prevoir.errors import DataValidationError
 from prevoir.features import build_design
 from prevoir.testing import make_spec
@@ -31,7 +31,7 @@ def _design(availability: str, origin: str, steps: tuple[int, ...]) -> pd.DataFr
     weather = ExogenousSpec(
         dataset="weather", columns=("TMAX",), join="date", timezone=LA, availability=availability
     )  # type: ignore[arg-type]
-    spec = make_spec(horizons=steps, features=FeatureSpec(exogenous=(weather,)))
+    spec = make_spec(horizons=steps, features=FeatureSpec(), exogenous=(weather,))
     origins = pd.DataFrame({"unique_id": ["bikes"], "origin": [pd.Timestamp(origin)]})
     return build_design(_hourly(), spec, origins=origins, exog={"weather": _daily_weather()})
 
@@ -69,9 +69,8 @@ def test_origin_date_join_falls_back_over_missing_days() -> None:
     weather = weather[~weather["ds"].dt.tz_convert(LA).dt.day.isin([3, 4])]  # station outage
     spec = make_spec(
         horizons=(1,),
-        features=FeatureSpec(
-            exogenous=(ExogenousSpec("weather", ("TMAX",), join="date", timezone=LA),)
-        ),
+        features=FeatureSpec(),
+        exogenous=(ExogenousSpec("weather", ("TMAX",), join="date", timezone=LA),),
     )
     origins = pd.DataFrame(
         {"unique_id": ["bikes"], "origin": [pd.Timestamp("2024-03-05 12:00-08:00")]}
@@ -90,12 +89,12 @@ def test_time_join_reads_the_latest_row_at_or_before_the_allowed_time() -> None:
     )
     known = ExogenousSpec("obs", ("t",), join="time", availability="known")
     at_origin = ExogenousSpec("obs", ("t",), join="time", availability="origin")
-    spec = make_spec(horizons=(1, 2, 4), features=FeatureSpec(exogenous=(known,)))
+    spec = make_spec(horizons=(1, 2, 4), features=FeatureSpec(), exogenous=(known,))
     origins = pd.DataFrame({"unique_id": ["bikes"], "origin": [pd.Timestamp("2024-03-02 04:00Z")]})
     design = build_design(_hourly(), spec, origins=origins, exog={"obs": obs})
     # targets 05:00, 06:00, 08:00 on 2 March -> rows 03:00 (9), 06:00 (10), 06:00 (10)
     assert design["obs_t"].tolist() == [9.0, 10.0, 10.0]
-    spec = make_spec(horizons=(1, 2, 4), features=FeatureSpec(exogenous=(at_origin,)))
+    spec = make_spec(horizons=(1, 2, 4), features=FeatureSpec(), exogenous=(at_origin,))
     design = build_design(_hourly(), spec, origins=origins, exog={"obs": obs})
     assert design["obs_t"].tolist() == [9.0, 9.0, 9.0]  # 06:00 is after the 04:00 origin
 
@@ -117,7 +116,7 @@ def test_key_map_joins_each_series_to_its_station() -> None:
         availability="known",
         key_map={"c1": "south", "c2": "north"},
     )
-    spec = make_spec(horizons=(1,), features=FeatureSpec(exogenous=(ex,)))
+    spec = make_spec(horizons=(1,), features=FeatureSpec(), exogenous=(ex,))
     when = pd.Timestamp("2024-03-05 15:00-08:00")
     origins = pd.DataFrame({"unique_id": ["c1", "c2"], "origin": [when, when]})
     design = build_design(history, spec, origins=origins, exog={"weather": weather})
@@ -126,7 +125,7 @@ def test_key_map_joins_each_series_to_its_station() -> None:
     with pytest.raises(DataValidationError, match="key_map"):
         build_design(
             history,
-            make_spec(horizons=(1,), features=FeatureSpec(exogenous=(unmapped,))),
+            make_spec(horizons=(1,), features=FeatureSpec(), exogenous=(unmapped,)),
             origins=origins,
             exog={"weather": weather},
         )
@@ -134,7 +133,7 @@ def test_key_map_joins_each_series_to_its_station() -> None:
 
 def test_a_declared_dataset_that_is_not_passed_is_refused() -> None:
     ex = ExogenousSpec("weather", ("TMAX",))
-    spec = make_spec(horizons=(1,), features=FeatureSpec(exogenous=(ex,)))
+    spec = make_spec(horizons=(1,), features=FeatureSpec(), exogenous=(ex,))
     with pytest.raises(DataValidationError, match="'weather' is declared but was not passed"):
         build_design(_hourly(), spec, exog={})
     with pytest.raises(DataValidationError, match="lacks columns"):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.records import GateSpec
+from prevoir.domain.specs import GateSpec
 from prevoir.features import build_design
 from prevoir.pipeline.gates import metric_failure, training_facts, training_failures
 from prevoir.testing import make_series, make_spec

@@ -9,13 +9,7 @@ import pandas as pd
 import pytest
 
 from prevoir.domain.columns import FORECAST_COLUMNS
-from prevoir.domain.records import (
-    ExogenousSpec,
-    FeatureSpec,
-    ForecasterSpec,
-    LabelSpec,
-    ModelSpec,
-)
+from prevoir.domain.specs import ExogenousSpec, FeatureSpec, ForecasterSpec, LabelSpec, ModelSpec
 from prevoir.errors import DataValidationError
 from prevoir.features import build_design
 from prevoir.models import (
@@ -187,10 +181,8 @@ def test_fit_design_matches_fit(kind: str, history: pd.DataFrame) -> None:
 def test_changing_the_future_changes_no_prediction(kind: str, history: pd.DataFrame) -> None:
     """Every y after an origin, and every exogenous row not complete at it, is scrambled."""
     weather = ExogenousSpec("weather", ("temp",), join="date", timezone="Europe/Paris")
-    features = FeatureSpec(
-        lags=(1, 24, 48), rolling=(6, 24), calendar=("hour",), exogenous=(weather,)
-    )
-    spec = _spec(kind, features=features)
+    features = FeatureSpec(lags=(1, 24, 48), rolling=(6, 24), calendar=("hour",))
+    spec = _spec(kind, features=features, exogenous=(weather,))
     days = pd.date_range("2023-12-25", "2024-02-01", freq="D", tz="Europe/Paris")
     rng = np.random.default_rng(0)
     exog = {

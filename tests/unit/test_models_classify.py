@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from prevoir.domain.records import CLASSIFIER_KINDS, ForecasterSpec, LabelSpec, ModelKind
+from prevoir.domain.specs import CLASSIFIER_KINDS, ForecasterSpec, LabelSpec, ModelKind, ModelSpec
 from prevoir.errors import ConfigError
 from prevoir.features import build_design
 from prevoir.features.labels import label_values
@@ -111,9 +112,10 @@ def test_the_binary_objective_is_the_default_and_regression_objectives_are_refus
 
 
 @pytest.mark.parametrize("kind", ["seasonal_naive", "auto_ets", "ensemble", "auto"])
-def test_kinds_that_cannot_classify_are_refused(kind: ModelKind) -> None:
-    with pytest.raises(ConfigError, match=rf"model kind '{kind}' cannot classify.*lightgbm"):
-        make_model(_spec(kind))
+def test_kinds_that_cannot_classify_are_refused_by_the_spec(kind: ModelKind) -> None:
+    members = (ModelSpec(kind="lightgbm"),) if kind == "ensemble" else ()
+    with pytest.raises(ValidationError, match=rf"model kind '{kind}' cannot classify.*lightgbm"):
+        _spec(kind, model=ModelSpec(kind=kind, members=members))
 
 
 def test_every_classifier_kind_has_a_classifier() -> None:
@@ -121,9 +123,8 @@ def test_every_classifier_kind_has_a_classifier() -> None:
 
 
 def test_a_classification_spec_without_a_label_is_refused() -> None:
-    spec = replace(_spec("lightgbm"), label=None)
-    with pytest.raises(ConfigError, match=r"'test_lightgbm'.*label = \{ rule = \"up\" \}"):
-        make_model(spec)
+    with pytest.raises(ValidationError, match=r"needs a label, e.g. label = \{ rule = \"up\" \}"):
+        replace(_spec("lightgbm"), label=None)
 
 
 def test_class_weights_pass_through_and_unknown_forest_params_are_refused(

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from prevoir.config import forecaster_spec, load_settings
 from prevoir.domain.columns import FORECAST_COLUMNS
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelSpec
+from prevoir.domain.specs import FeatureSpec, ForecasterSpec, ModelSpec
 from prevoir.errors import ConfigError
 from prevoir.features import build_design
 from prevoir.models import (
@@ -111,17 +112,15 @@ def test_fit_design_refuses_members_that_need_raw_history(history: pd.DataFrame)
     assert model.is_fitted
 
 
-def test_unknown_member_kind_is_a_config_error() -> None:
-    bad = ModelSpec(kind="prophet")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="'prophet'"):
-        EnsembleForecaster(_ensemble_spec(NAIVE_24, bad))
-
-
-def test_empty_ensemble_and_bad_combine_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="at least one member"):
-        EnsembleForecaster(_ensemble_spec())
-    with pytest.raises(ConfigError, match="combine"):
-        EnsembleForecaster(_ensemble_spec(NAIVE_24, combine="max"))
+def test_the_spec_refuses_unknown_members_empty_ensembles_and_bad_combines() -> None:
+    with pytest.raises(ValidationError, match="'prophet'"):
+        ModelSpec(kind="prophet")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="needs members"):
+        _ensemble_spec()
+    with pytest.raises(ValidationError, match="'mean' or 'median'"):
+        _ensemble_spec(NAIVE_24, combine="max")
+    with pytest.raises(ValidationError, match="no params of its own"):
+        ModelSpec(kind="ensemble", members=(NAIVE_24,), params={"n_estimators": 5})
 
 
 def test_auto_picks_members_by_frequency() -> None:
@@ -132,7 +131,7 @@ def test_auto_picks_members_by_frequency() -> None:
     assert kinds("h") == ["lightgbm", "xgboost", "seasonal_naive"]
     assert kinds("15min") == ["lightgbm", "xgboost", "seasonal_naive"]
     assert kinds("D") == ["lightgbm", "auto_ets"]
-    assert kinds("MS") == ["auto_ets"]
+    assert kinds("7D") == ["auto_ets"]
     assert AutoForecaster(make_spec("auto", params={})).combine == "median"  # type: ignore[arg-type]
     daily = AutoForecaster(make_spec("auto", params={}, freq="D"))  # type: ignore[arg-type]
     assert daily.combine == "mean"

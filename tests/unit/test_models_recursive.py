@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 import prevoir.examples
 from prevoir.config import forecaster_spec, load_settings
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, ModelSpec, Strategy
+from prevoir.domain.specs import FeatureSpec, ForecasterSpec, ModelSpec, Strategy
 from prevoir.errors import ConfigError
 from prevoir.features.design import build_design, feature_columns, training_spec
 from prevoir.models.factory import make_model
@@ -214,12 +215,8 @@ def _naive_error(close: pd.DataFrame, origins: pd.DataFrame) -> float:
 @pytest.mark.parametrize("kind", ["seasonal_naive", "auto_ets", "ensemble"])
 def test_recursive_needs_an_ml_kind(kind: str) -> None:
     members = (ModelSpec(kind="seasonal_naive"),) if kind == "ensemble" else ()
-    spec = replace(
-        make_spec("lightgbm"),
-        model=ModelSpec(kind=kind, members=members, strategy="recursive"),
-    )
-    with pytest.raises(ConfigError, match="strategy 'recursive' needs an ML model kind"):
-        make_model(spec)
+    with pytest.raises(ValidationError, match='strategy "recursive" applies only to kinds'):
+        ModelSpec(kind=kind, members=members, strategy="recursive")  # type: ignore[arg-type]
 
 
 def test_per_step_is_refused_with_the_recursive_strategy() -> None:
@@ -229,10 +226,9 @@ def test_per_step_is_refused_with_the_recursive_strategy() -> None:
         make_model(_with(spec, "recursive"))
 
 
-def test_an_unknown_strategy_is_a_config_error() -> None:
-    spec = replace(make_spec("lightgbm"), model=ModelSpec(kind="lightgbm", strategy="sideways"))
-    with pytest.raises(ConfigError, match="'direct' or 'recursive'"):
-        make_model(spec)
+def test_an_unknown_strategy_is_refused_by_the_spec() -> None:
+    with pytest.raises(ValidationError, match="'direct' or 'recursive'"):
+        ModelSpec(kind="lightgbm", strategy="sideways")  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("no_prevoir_env")

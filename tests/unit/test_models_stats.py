@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from prevoir.domain.columns import FORECAST_COLUMNS
-from prevoir.domain.records import ForecasterSpec, ModelSpec
+from prevoir.domain.specs import ForecasterSpec, ModelSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.models.base import Forecaster, NotFittedError
 from prevoir.models.naive import SeasonalNaive
@@ -165,8 +165,8 @@ def test_bad_parameter_is_a_config_error() -> None:
         StatsForecaster(_spec("auto_ets", params={"nonsense": 1}))
     with pytest.raises(ConfigError, match="seasonalities"):
         StatsForecaster(_spec("mstl", params={"seasonalities": [24, "week"]}))
-    with pytest.raises(ConfigError, match="known kinds"):
-        StatsForecaster(_spec("prophet"))
+    with pytest.raises(ConfigError, match="'lightgbm' is not a statsforecast kind"):
+        StatsForecaster(_spec("lightgbm"))
 
 
 def test_sf_seasonal_naive_equals_prevoir_seasonal_naive(history: pd.DataFrame) -> None:

@@ -8,13 +8,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from prevoir.config import forecaster_spec, load_settings
-from prevoir.domain.records import LabelSpec
+from prevoir.domain.specs import LabelSpec
 from prevoir.errors import ConfigError
 from prevoir.models import DirectForecaster, EnsembleForecaster, make_model
 from prevoir.models.direct import GLOBAL
-from prevoir.models.threads import available_cores, thread_count
+from prevoir.models.threads import available_cores
 from prevoir.testing import make_series, make_spec
 from tests.configs import DATASET_A_FORECASTER_F
 
@@ -85,12 +86,9 @@ def test_ensemble_members_get_the_forecasters_threads() -> None:
 
 
 @pytest.mark.parametrize("threads", [0, -2, True, 1.5, "2"])
-def test_an_invalid_spec_value_is_a_config_error(threads: object) -> None:
-    spec = make_spec("xgboost", threads=threads)
-    with pytest.raises(ConfigError, match=r"forecaster 'test_xgboost': threads must be an int"):
-        make_model(spec)
-    with pytest.raises(ConfigError, match="threads must be"):
-        thread_count(spec)
+def test_an_invalid_threads_value_is_refused_by_the_spec(threads: object) -> None:
+    with pytest.raises(ValidationError, match="threads"):
+        make_spec("xgboost", threads=threads)
 
 
 def _project(tmp_path: Path, line: str) -> Path:

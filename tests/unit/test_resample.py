@@ -16,9 +16,10 @@ import pytest
 
 import prevoir.examples
 from prevoir.config import forecaster_spec, load_settings, transform_spec
-from prevoir.domain.records import ResampleSpec
+from prevoir.domain.frequency import check_granularity
+from prevoir.domain.specs import ResampleSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.resample import check_granularity, resample
+from prevoir.features.resample import resample
 from prevoir.pipeline.transform import clean_frame
 
 HOURLY = Path("/work/shared/data/crypto_binance_ohlcv/hourly")
@@ -178,7 +179,7 @@ def test_duplicate_rows_are_refused(btc_raw: pd.DataFrame) -> None:
         ("h", "h", "UTC", "coarser multiple"),
         ("h", "90min", "UTC", "coarser multiple"),
         ("h", "6h", "Europe/Paris", "whole days"),
-        ("h", "1D", "Mars/Olympus", "not a time zone"),
+        ("h", "1D", "Mars/Olympus", "not an IANA zone"),
         ("h", "MS", "UTC", "not a fixed duration"),
     ],
 )

@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
-from prevoir.domain.records import ForecasterSpec, LabelSpec
+from prevoir.domain.specs import ForecasterSpec, LabelSpec
 from prevoir.evaluation.backtest import FOLD, fold_forecasts, json_number, json_records
 from prevoir.features.labels import label_of, label_values
 from prevoir.models.base import Forecaster

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, Y
-from prevoir.domain.records import ForecasterSpec
-from prevoir.errors import ConfigError
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.features.calendar import calendar_columns, calendar_features
 from prevoir.features.exogenous import exogenous_columns, exogenous_features
 from prevoir.features.grid import Panel, distinct_periods, to_timestamps
@@ -50,7 +49,7 @@ def feature_columns(spec: ForecasterSpec) -> list[str]:
     f = spec.features
     names = [STEP, *lag_columns(f.lags), LAST_Y, *rolling_columns(f.rolling)]
     names += calendar_columns(f)
-    for ex in f.exogenous:
+    for ex in spec.exogenous:
         names += exogenous_columns(ex)
     return names
 
@@ -64,12 +63,8 @@ def training_spec(spec: ForecasterSpec) -> ForecasterSpec:
 
 
 def horizons_of(spec: ForecasterSpec) -> np.ndarray:
-    """Sorted distinct steps to forecast; refuses an empty or non-positive horizon list."""
-    if not spec.horizons or min(spec.horizons) < 1:
-        raise ConfigError(
-            f"forecaster {spec.name!r} horizons must be positive steps, got {spec.horizons}"
-        )
-    return np.array(sorted(set(spec.horizons)), dtype=np.int64)
+    """The steps to forecast (the spec keeps them sorted, distinct and positive)."""
+    return np.asarray(spec.horizons, dtype=np.int64)
 
 
 def scale_window(spec: ForecasterSpec) -> int:
@@ -171,7 +166,7 @@ def _exogenous(
     availability: str,
 ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
-    for ex in spec.features.exogenous:
+    for ex in spec.exogenous:
         if ex.availability == availability:
             out |= exogenous_features(
                 exog, ex, ids=panel.ids, codes=codes, periods=periods, grid=panel.grid
@@ -189,11 +184,6 @@ def training_origins(
     newest origins of each series and ``train_stride`` every n-th, counted back from the
     newest so that consecutive runs train on the same grid.
     """
-    if spec.train_stride < 1 or (spec.train_window is not None and spec.train_window < 1):
-        raise ConfigError(
-            f"forecaster {spec.name!r}: train_stride and train_window must be >= 1, "
-            f"got {spec.train_stride} and {spec.train_window}"
-        )
     end = panel.series_end()
     first = panel.start + warmup
     if spec.train_window is not None:

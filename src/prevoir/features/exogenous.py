@@ -18,13 +18,12 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
-from prevoir.domain.records import ExogenousSpec
+from prevoir.domain.frequency import DAY_NS
+from prevoir.domain.specs import ExogenousSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.grid import Grid, distinct_periods, utc_ns
 
 __all__ = ["exogenous_columns", "exogenous_features"]
-
-_DAY_NS = 86_400 * 10**9
 
 
 def exogenous_columns(spec: ExogenousSpec) -> list[str]:
@@ -124,7 +123,7 @@ def _local_days(ns: np.ndarray, timezone: str) -> np.ndarray:
     except KeyError as exc:
         raise ConfigError(f"exogenous timezone {timezone!r} is not a known IANA zone") from exc
     wall = np.asarray(local.tz_localize(None).as_unit("ns").asi8, dtype=np.int64)
-    return wall // _DAY_NS
+    return wall // DAY_NS
 
 
 def _asof(

@@ -11,29 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID, Y
-from prevoir.errors import ConfigError, DataValidationError
+from prevoir.domain.frequency import freq_to_ns
+from prevoir.errors import DataValidationError
 
-__all__ = ["Grid", "Panel", "distinct_periods", "freq_to_ns", "to_timestamps", "utc_ns"]
+__all__ = ["Grid", "Panel", "distinct_periods", "to_timestamps", "utc_ns"]
 
 _MAX_CELLS = 50_000_000  # dense cells (series x periods, 8 bytes each) accepted at once
-
-
-def freq_to_ns(freq: str) -> int:
-    """Length of one period in nanoseconds; only fixed durations make a regular grid."""
-    try:
-        offset = to_offset(freq)
-        # Ticks and pandas 3's Day convert; calendar offsets (MS, W) raise, as they should.
-        step = pd.Timedelta(offset).as_unit("ns").value  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"frequency {freq!r} is not a fixed duration; use one such as 'h', '15min' or 'D'"
-        ) from exc
-    if step <= 0:
-        raise ConfigError(f"frequency {freq!r} must be a positive duration")
-    return int(step)
 
 
 def utc_ns(values: pd.Series | pd.Index, *, what: str) -> np.ndarray:

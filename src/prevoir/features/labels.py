@@ -12,26 +12,21 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from prevoir.domain.records import ForecasterSpec, LabelSpec
+from prevoir.domain.specs import ForecasterSpec, LabelSpec
 from prevoir.errors import ConfigError
 
 __all__ = ["label_of", "label_values"]
 
 
 def label_of(spec: ForecasterSpec) -> LabelSpec:
-    """The label of a classification forecaster; a missing or malformed one is a config error."""
+    """The label of a classification forecaster (``LabelSpec`` checked its rule); a regression
+    forecaster has none, which is a config error."""
     label = spec.label
     if spec.task != "classification" or label is None:
         raise ConfigError(
             f"forecaster {spec.name!r} is not a classification forecaster with a label "
             f'(task={spec.task!r}, label={label!r}); set task = "classification" and '
             'label = { rule = "up" } or { rule = "above", threshold = ... }'
-        )
-    if label.rule == "above" and label.threshold is None:
-        raise ConfigError(f"forecaster {spec.name!r}: label rule 'above' needs a threshold")
-    if label.rule not in ("up", "above"):
-        raise ConfigError(
-            f"forecaster {spec.name!r}: unknown label rule {label.rule!r}; use 'up' or 'above'"
         )
     return label
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from prevoir.errors import ConfigError
 from prevoir.features.grid import Panel
 
 __all__ = [
@@ -44,11 +43,7 @@ def rolling_columns(windows: Iterable[int]) -> list[str]:
 
 def warmup_periods(lags: Iterable[int], windows: Iterable[int]) -> int:
     """Periods of history an origin needs behind it so every lag and window is defined."""
-    sizes = [*lags, *windows]
-    for size in sizes:
-        if size < 1:
-            raise ConfigError(f"lags and rolling windows must be >= 1, got {size}")
-    return max(sizes, default=1) - 1
+    return max([*lags, *windows], default=1) - 1
 
 
 def lag_features(

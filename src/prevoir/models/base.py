@@ -16,8 +16,8 @@ from typing import ClassVar, Self
 
 import pandas as pd
 
-from prevoir.domain.records import ForecasterSpec
-from prevoir.errors import PrevoirError
+from prevoir.domain.specs import ForecasterSpec
+from prevoir.errors import ArtifactIntegrityError, PrevoirError
 
 Exogenous = Mapping[str, pd.DataFrame]
 
@@ -77,8 +77,19 @@ class Forecaster(ABC):
 
     @staticmethod
     def from_bytes(data: bytes) -> Forecaster:
-        """Load bytes written by ``to_bytes``; callers verify the sha256 first."""
-        model = pickle.loads(data)
+        """Load bytes written by ``to_bytes``; callers verify the sha256 first.
+
+        Bytes whose classes no longer exist or changed shape (a model trained by a prevoir
+        before 0.2, whose specs moved to ``prevoir.domain.specs``) are refused with what to do.
+        """
+        try:
+            model = pickle.loads(data)
+        except (AttributeError, ImportError, TypeError) as exc:
+            raise ArtifactIntegrityError(
+                f"the model artifact was written by another version of prevoir and cannot be "
+                f"loaded by this one ({exc}); retrain it with `prevoir run --steps features "
+                "train evaluate`"
+            ) from exc
         if not isinstance(model, Forecaster):
             raise PrevoirError("artifact does not hold a prevoir model; retrain the forecaster")
         return model

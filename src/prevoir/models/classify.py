@@ -31,7 +31,7 @@ import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
 from prevoir.domain.columns import Y
-from prevoir.domain.records import CLASSIFIER_KINDS, ClassifierKind, ForecasterSpec
+from prevoir.domain.specs import CLASSIFIER_KINDS, ForecasterSpec, MLKind
 from prevoir.errors import ConfigError
 from prevoir.features.labels import label_of, label_values
 from prevoir.features.lags import LAST_Y
@@ -122,7 +122,7 @@ class ForestClassifier(DirectClassifier, RandomForestForecaster):
         return np.asarray(proba[:, classes.index(1.0)], dtype=np.float64)
 
 
-CLASSIFIERS: dict[ClassifierKind, Callable[[ForecasterSpec], Forecaster]] = {
+CLASSIFIERS: dict[MLKind, Callable[[ForecasterSpec], Forecaster]] = {
     "lightgbm": LightGBMClassifier,
     "random_forest": ForestClassifier,
     "xgboost": XGBoostClassifier,

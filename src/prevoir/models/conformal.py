@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y, hi_column, lo_column
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import DataValidationError
 from prevoir.models.bands import conformal_margins, order_bands
 from prevoir.models.base import Exogenous, Forecaster

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec, ModelScope
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import build_design, feature_columns
 from prevoir.features.lags import LAST_Y, SCALE, lag_columns, rolling_columns
@@ -39,7 +39,6 @@ __all__ = [
     "GLOBAL",
     "ID_FEATURE",
     "OWN_OPTIONS",
-    "SCOPES",
     "DirectForecaster",
     "EstimatorKey",
 ]
@@ -50,7 +49,6 @@ OWN_OPTIONS: dict[str, object] = {
     "unique_id_feature": False,
     "per_step": False,
 }
-SCOPES = ("global", "per_series")
 GLOBAL = ""  # key of the single estimator of a global model
 ID_FEATURE = "unique_id"
 # an estimator's key: the series id (GLOBAL for a global model), paired with the step when
@@ -79,13 +77,7 @@ class DirectForecaster(Forecaster):
                 f"forecaster {spec.name!r}: target_scaling must be 'mean' or 'none', "
                 f"got {options['target_scaling']!r}"
             )
-        scope = spec.model.scope
-        if scope not in SCOPES:
-            raise ConfigError(
-                f"forecaster {spec.name!r}: model scope must be one of {list(SCOPES)}, "
-                f"got {scope!r}"
-            )
-        self.scope: str = scope
+        self.scope: ModelScope = spec.model.scope
         self.scaled = options["target_scaling"] == "mean"
         self.unique_id_feature = bool(options["unique_id_feature"])
         if not isinstance(options["per_step"], bool):

@@ -40,14 +40,19 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT
-from prevoir.domain.records import FeatureSpec, ForecasterSpec, IntervalSpec, ModelSpec
+from prevoir.domain.frequency import DAY_NS, freq_to_ns
+from prevoir.domain.specs import (
+    EnsembleCombine,
+    FeatureSpec,
+    ForecasterSpec,
+    IntervalSpec,
+    ModelSpec,
+)
 from prevoir.errors import ConfigError
-from prevoir.features.grid import freq_to_ns
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import require_fitted, require_training_rows
 
 __all__ = [
-    "COMBINES",
     "AutoForecaster",
     "EnsembleForecaster",
     "auto_combine",
@@ -56,9 +61,7 @@ __all__ = [
     "default_features",
 ]
 
-COMBINES = ("mean", "median")
 _KEYS = [UNIQUE_ID, ORIGIN, STEP]
-_DAY_NS = 86_400 * 10**9
 
 
 class EnsembleForecaster(Forecaster):
@@ -73,26 +76,11 @@ class EnsembleForecaster(Forecaster):
         super().__init__(spec)
         from prevoir.models.factory import make_model  # the factory imports this module
 
-        if spec.model.combine not in COMBINES:
-            raise ConfigError(
-                f"forecaster {spec.name!r}: combine must be one of {list(COMBINES)}, "
-                f"got {spec.model.combine!r}"
-            )
-        self.combine: str = spec.model.combine
+        self.combine: EnsembleCombine = spec.model.combine
         self.member_specs = self._member_specs(spec)
-        if not self.member_specs:
-            raise ConfigError(
-                f"forecaster {spec.name!r}: an ensemble needs at least one member; add "
-                '`members = [{ kind = "lightgbm" }, { kind = "seasonal_naive" }]` to its model'
-            )
         self.members: list[Forecaster] = [make_model(s) for s in self.member_specs]
 
     def _member_specs(self, spec: ForecasterSpec) -> list[ForecasterSpec]:
-        if spec.model.params:
-            raise ConfigError(
-                f"forecaster {spec.name!r}: an ensemble takes no params of its own "
-                f"(got {sorted(spec.model.params)}); put them in its members' params"
-            )
         return [_member(spec, i, m) for i, m in enumerate(spec.model.members)]
 
     @property
@@ -178,8 +166,8 @@ def default_features(spec: ForecasterSpec) -> FeatureSpec:
     if declared.lags or declared.rolling:
         return declared
     step = freq_to_ns(spec.freq)
-    if step < _DAY_NS:
-        m = max(_DAY_NS // step, 1)
+    if step < DAY_NS:
+        m = max(DAY_NS // step, 1)
         return replace(
             declared,
             lags=(m, 2 * m, 3 * m, 7 * m),
@@ -200,27 +188,24 @@ def auto_members(spec: ForecasterSpec) -> list[ForecasterSpec]:
     return _auto_rule(spec)[0]
 
 
-def auto_combine(spec: ForecasterSpec) -> str:
+def auto_combine(spec: ForecasterSpec) -> EnsembleCombine:
     """How ``auto`` combines its members for ``spec.freq``."""
     return _auto_rule(spec)[1]
 
 
-def _auto_rule(spec: ForecasterSpec) -> tuple[list[ForecasterSpec], str]:
+def _auto_rule(spec: ForecasterSpec) -> tuple[list[ForecasterSpec], EnsembleCombine]:
     overrides = dict(spec.model.params)
-    try:
-        step: int | None = freq_to_ns(spec.freq)
-    except ConfigError:
-        step = None  # calendar frequencies (MS, W): not fixed, so statistics only
+    step = freq_to_ns(spec.freq)
     scope = spec.model.scope
-    if step is not None and step < _DAY_NS:
-        m = max(_DAY_NS // step, 1)
+    if step < DAY_NS:
+        m = max(DAY_NS // step, 1)
         models = [
             ModelSpec(kind="lightgbm", season_length=m, scope=scope),
             ModelSpec(kind="xgboost", season_length=m, scope=scope),
             ModelSpec(kind="seasonal_naive", season_length=m),
         ]
-        combine = "median"
-    elif step == _DAY_NS:
+        combine: EnsembleCombine = "median"
+    elif step == DAY_NS:
         models = [
             ModelSpec(kind="lightgbm", season_length=7, scope=scope),
             ModelSpec(kind="auto_ets", season_length=7),
@@ -250,11 +235,9 @@ def _auto_rule(spec: ForecasterSpec) -> tuple[list[ForecasterSpec], str]:
     return members, combine
 
 
-def combine_forecasts(frames: Sequence[pd.DataFrame], how: str) -> pd.DataFrame:
+def combine_forecasts(frames: Sequence[pd.DataFrame], how: EnsembleCombine) -> pd.DataFrame:
     """Rows of every frame, aligned on ``(unique_id, origin, step)``; ``yhat`` the NaN-ignoring
     mean or median of the members' values (NaN only where every member is NaN)."""
-    if how not in COMBINES:
-        raise ConfigError(f"combine must be one of {list(COMBINES)}, got {how!r}")
     frames = [f.drop_duplicates(_KEYS) for f in frames]
     first = frames[0]
     if all(_same_keys(first, f) for f in frames[1:]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from prevoir.domain.records import ForecasterSpec, IntervalSpec
+from prevoir.domain.specs import ForecasterSpec, IntervalSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
 from prevoir.models.classify import make_classifier

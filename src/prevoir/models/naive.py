@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID, Y
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import horizons_of
 from prevoir.features.grid import Panel

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import STEP, UNIQUE_ID
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ConfigError
 from prevoir.features.design import (
     horizons_of,

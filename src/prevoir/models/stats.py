@@ -35,10 +35,11 @@ import pandas as pd
 from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
 from prevoir.domain.columns import YHAT, hi_column, lo_column
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.frequency import DAY_NS, freq_to_ns
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import horizons_of
-from prevoir.features.grid import Panel, freq_to_ns
+from prevoir.features.grid import Panel
 from prevoir.models.bands import order_bands
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import forecast_frame, require_fitted, require_training_rows
@@ -47,7 +48,6 @@ __all__ = ["STATS_KINDS", "StatsForecaster", "default_seasonalities"]
 
 logger = logging.getLogger(__name__)
 
-_DAY_NS = 86_400 * 10**9
 _MSTL_OWN_PARAMS = ("seasonalities", "trend_model")
 
 Builder = Callable[[ForecasterSpec, dict[str, Any]], Any]
@@ -56,7 +56,7 @@ Builder = Callable[[ForecasterSpec, dict[str, Any]], Any]
 def default_seasonalities(spec: ForecasterSpec) -> list[int]:
     """``[m, 7 m]`` (daily and weekly) when one season of ``spec.freq`` is a day, else ``[m]``."""
     m = spec.model.season_length
-    if m * freq_to_ns(spec.freq) == _DAY_NS:
+    if m * freq_to_ns(spec.freq) == DAY_NS:
         return [m, 7 * m]
     return [m]
 
@@ -122,11 +122,6 @@ class StatsForecaster(Forecaster):
             raise ConfigError(
                 f"forecaster {spec.name!r}: {kind!r} is not a statsforecast kind; "
                 f"known kinds: {sorted(_MODELS)}"
-            )
-        if spec.model.season_length < 1:
-            raise ConfigError(
-                f"forecaster {spec.name!r}: season_length must be >= 1, "
-                f"got {spec.model.season_length}"
             )
         self.kind: str = kind
         seasons = self._check_params().season_length

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import DataValidationError
 from prevoir.features.grid import Panel, to_timestamps
 from prevoir.models.base import Forecaster, NotFittedError

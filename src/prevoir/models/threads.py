@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 
-from prevoir.domain.records import ForecasterSpec
-from prevoir.errors import ConfigError
+from prevoir.domain.specs import ForecasterSpec
 
 __all__ = ["available_cores", "thread_count"]
 
@@ -26,13 +25,5 @@ def available_cores() -> int:
 
 
 def thread_count(spec: ForecasterSpec) -> int:
-    """``spec.threads``, or ``available_cores()`` when unset; not an int >= 1: refused."""
-    threads = spec.threads
-    if threads is None:
-        return available_cores()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ConfigError(
-            f"forecaster {spec.name!r}: threads must be an integer >= 1, got {threads!r}; "
-            f"leave it unset to use the {available_cores()} core(s) this process may run on"
-        )
-    return threads
+    """``spec.threads`` (an int >= 1, the spec checked it), or ``available_cores()``."""
+    return available_cores() if spec.threads is None else spec.threads

@@ -34,9 +34,10 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import ORIGIN, UNIQUE_ID
-from prevoir.domain.records import CatchupSpec
-from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.grid import freq_to_ns, to_timestamps
+from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.specs import CatchupSpec
+from prevoir.errors import DataValidationError
+from prevoir.features.grid import to_timestamps
 
 __all__ = ["BLOCK", "REFIT_AT", "plan_blocks", "plan_origins"]
 
@@ -58,7 +59,6 @@ def plan_origins(
     that already has forecasts (absent: never forecast). A series whose newest observation
     is not after its last issued origin gets no origin.
     """
-    _check(catchup)
     ids = list(last_obs)
     period = freq_to_ns(freq) * catchup.stride
     newest = np.array([_ns(last_obs[s], what=f"last observation of {s!r}") for s in ids])
@@ -93,7 +93,6 @@ def plan_blocks(
     ``block`` is an integer key, increasing with time; ``refit_at`` is the newest data time
     the origin's refitted model may see, or NaT when the origin uses the champion.
     """
-    _check(catchup)
     frame = origins[[UNIQUE_ID, ORIGIN]].reset_index(drop=True)
     stamps = frame[ORIGIN]
     if len(frame) and stamps.dt.tz is None:
@@ -119,20 +118,6 @@ def plan_blocks(
     frame[BLOCK] = block
     frame[REFIT_AT] = to_timestamps(refit_at)  # the int64 minimum is NaT
     return frame.sort_values([BLOCK, UNIQUE_ID, ORIGIN], ignore_index=True)
-
-
-def _check(catchup: CatchupSpec) -> None:
-    if catchup.stride < 1 or catchup.max_catchup < 1 or catchup.initial_origins < 0:
-        raise ConfigError(
-            "catchup needs stride >= 1, max_catchup >= 1 and initial_origins >= 0, got "
-            f"stride={catchup.stride}, max_catchup={catchup.max_catchup}, "
-            f"initial_origins={catchup.initial_origins}"
-        )
-    if catchup.refit not in ("never", "every", "always") or catchup.refit_every < 1:
-        raise ConfigError(
-            "catchup needs refit in never | every | always and refit_every >= 1, got "
-            f"refit={catchup.refit!r}, refit_every={catchup.refit_every}"
-        )
 
 
 def _ns(value: pd.Timestamp, *, what: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from prevoir.domain.records import ForecasterSpec, TransformSpec
+from prevoir.domain.specs import ForecasterSpec, TransformSpec
 from prevoir.models.base import Forecaster
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from prevoir.domain.columns import Y
-from prevoir.domain.records import ForecasterSpec, GateSpec
+from prevoir.domain.specs import ForecasterSpec, GateSpec
 from prevoir.features import feature_columns
 
 TRAIN_ROWS = "train_rows"

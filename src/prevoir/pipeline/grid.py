@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from prevoir.domain.records import FillRule
+from prevoir.domain.specs import FillRule
 from prevoir.errors import DataValidationError
 
 __all__ = ["Filled", "Grid", "fill_gaps", "group_bounds"]

@@ -31,7 +31,7 @@ from pandas.api.types import (
 )
 from pandas.tseries.api import guess_datetime_format
 
-from prevoir.domain.records import TimeSpec
+from prevoir.domain.specs import TimeSpec
 from prevoir.errors import DataValidationError
 from prevoir.pipeline.rows import display
 

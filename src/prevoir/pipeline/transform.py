@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
-from prevoir.domain.records import TransformSpec
+from prevoir.domain.specs import TransformSpec
 from prevoir.errors import DataValidationError
 from prevoir.pipeline.grid import Grid, fill_gaps
 from prevoir.pipeline.rows import (

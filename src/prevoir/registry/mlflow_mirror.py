@@ -26,7 +26,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Param, RunStatus
 from mlflow.exceptions import MlflowException
 
-from prevoir.domain.records import ForecasterSpec, MlflowSpec
+from prevoir.domain.specs import ForecasterSpec, MlflowSpec
 from prevoir.errors import ConfigError
 from prevoir.registry.mirror import RegistryMirror
 
@@ -277,7 +277,7 @@ def _spec_params(spec: ForecasterSpec) -> dict[str, Any]:
         "features.rolling": ",".join(map(str, features.rolling)),
         "features.calendar": ",".join(features.calendar),
         "features.cyclic": ",".join(features.cyclic),
-        "features.exogenous": ",".join(e.dataset for e in features.exogenous),
+        "exogenous": ",".join(e.dataset for e in spec.exogenous),
         "train_window": spec.train_window,
         "min_train_rows": spec.min_train_rows,
     }

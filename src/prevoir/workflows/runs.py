@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
 from prevoir.domain.records import StepRecord
-from prevoir.errors import ConfigError, ConflictError, StepFailedError
+from prevoir.errors import ConflictError, StepFailedError
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.pipeline.sources import read_files
@@ -282,13 +282,9 @@ def _plan(settings: Settings, name: str) -> DatasetPlan:
     since = pd.Timestamp(dataset.since, tz="UTC") if dataset.since else None
     spec = transform_spec(name, dataset)
     if source.kind == "sql":
-        if not source.url or not source.query:
-            raise ConfigError(f"datasets.{name}.source: a sql source needs `url` and `query`")
-        url, query = source.url, source.query
+        url, query = str(source.url), str(source.query)
         return DatasetPlan(spec, lambda: read_sql_source(url, query), mask_url(url), since)
-    if not source.path:
-        raise ConfigError(f"datasets.{name}.source: a {source.kind} source needs `path` (a glob)")
-    pattern, kind, options = source.path, source.kind, dict(source.options)
+    pattern, kind, options = str(source.path), source.kind, dict(source.options)
     base = Path(settings.project_dir)
 
     def read() -> pd.DataFrame:

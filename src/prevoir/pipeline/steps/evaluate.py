@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from prevoir.domain.records import ForecasterSpec, IntervalSpec
+from prevoir.domain.specs import ForecasterSpec, IntervalSpec
 from prevoir.errors import MissingInputError, PrevoirError
 from prevoir.evaluation.backtest import backtest, json_number
 from prevoir.evaluation.classification import LABEL, classification_backtest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import MissingInputError
 from prevoir.features.resample import resample
 from prevoir.pipeline.context import RunContext
@@ -32,7 +32,7 @@ def read_history(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> pd.Data
 def read_exogenous(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> dict[str, pd.DataFrame]:
     """Every exogenous dataset the forecaster joins, with the columns it declares."""
     wanted: dict[str, dict[str, None]] = {}
-    for ex in spec.features.exogenous:
+    for ex in spec.exogenous:
         wanted.setdefault(ex.dataset, {}).update(dict.fromkeys(ex.columns))
     exog = {}
     for dataset, columns in wanted.items():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import MissingInputError
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.factory import make_model

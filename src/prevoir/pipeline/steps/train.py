@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from prevoir.domain.columns import DS, Y
-from prevoir.domain.records import ForecasterSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import MissingInputError
 from prevoir.models.factory import make_model
 from prevoir.pipeline.context import RunContext

@@ -1,0 +1,21 @@
+"""The project configuration: ``prevoir.toml`` < profile < environment < CLI flags."""
+
+from prevoir.config.loading import CONFIG_FILE, find_project_dir, load_settings
+from prevoir.config.schema import Settings, StoreSettings, mask_url
+from prevoir.config.service import DEV_SECRET, ScheduledJobSettings, ServiceSettings
+from prevoir.config.specs import forecaster_spec, mlflow_spec, transform_spec
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEV_SECRET",
+    "ScheduledJobSettings",
+    "ServiceSettings",
+    "Settings",
+    "StoreSettings",
+    "find_project_dir",
+    "forecaster_spec",
+    "load_settings",
+    "mask_url",
+    "mlflow_spec",
+    "transform_spec",
+]
