@@ -44,6 +44,7 @@ from prevoir.domain.records import FeatureSpec, ForecasterSpec, IntervalSpec, Mo
 from prevoir.errors import ConfigError
 from prevoir.features.grid import freq_to_ns
 from prevoir.models.base import Exogenous, Forecaster
+from prevoir.models.factory import make_model
 from prevoir.models.support import require_fitted, require_training_rows
 
 __all__ = [
@@ -71,8 +72,6 @@ class EnsembleForecaster(Forecaster):
 
     def __init__(self, spec: ForecasterSpec) -> None:
         super().__init__(spec)
-        from prevoir.models.factory import make_model  # the factory imports this module
-
         if spec.model.combine not in COMBINES:
             raise ConfigError(
                 f"forecaster {spec.name!r}: combine must be one of {list(COMBINES)}, "
