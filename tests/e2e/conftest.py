@@ -22,16 +22,19 @@ PG_URL = os.environ.get("PREVOIR_TEST_PG_URL", "postgresql+psycopg://postgres@12
 
 @dataclass
 class Cli:
-    """Runs ``python -m prevoir`` in a project folder with a given store URL."""
+    """Runs ``python -m prevoir`` in a project folder with a given store URL (``python``:
+    interpreter options before ``-m``, e.g. ``("-X", "importtime")``)."""
 
     project: Path
     store_url: str
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, check: bool = True, python: tuple[str, ...] = ()
+    ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREVOIR_")}
         env |= {"PREVOIR_STORE__URL": self.store_url, "COLUMNS": "200", "NO_COLOR": "1"}
         done = subprocess.run(
-            [sys.executable, "-m", "prevoir", *args],
+            [sys.executable, *python, "-m", "prevoir", *args],
             cwd=self.project,
             env=env,
             capture_output=True,

@@ -39,6 +39,14 @@ def _step_row(stdout: str, step: str) -> list[str]:
     raise AssertionError(f"no {step!r} row in:\n{stdout}")
 
 
+def _imported(stderr: str) -> set[str]:
+    """Modules named by ``python -X importtime`` on stderr."""
+    prefix = "import time:"
+    return {
+        line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith(prefix)
+    }
+
+
 def _hold_back_last_rows(project: Path, n: int) -> list[str]:
     path = project / FREMONT
     lines = path.read_text().splitlines(keepends=True)
@@ -76,7 +84,13 @@ def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> Non
     pd.testing.assert_frame_equal(_forecasts(cli), before)
 
     (project / FREMONT).write_text((project / FREMONT).read_text() + "".join(held))
-    cli("run", "--profile", "dev", "--steps", "extract", "transform", "load", "predict")
+    steps = ("extract", "transform", "load", "predict")
+    caught_up = cli("run", "--profile", "dev", "--steps", *steps, python=("-X", "importtime"))
+    imported = _imported(caught_up.stderr)
+    assert "lightgbm" in imported  # the champion was loaded and predicted
+    # the other families and the evaluate step's plots and scores stay unloaded
+    unused = ("xgboost", "statsforecast", "matplotlib", "sklearn.ensemble", "prevoir.evaluation")
+    assert not imported & set(unused)
     after = _forecasts(cli)
     assert len(after) == len(before) + 2 * HELD_BACK * 24
     new_origins = set(after["origin"]) - set(before["origin"])

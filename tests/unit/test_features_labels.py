@@ -19,7 +19,7 @@ from prevoir.errors import ConfigError
 from prevoir.features import build_design
 from prevoir.features.labels import label_of, label_values
 from prevoir.features.lags import LAST_Y
-from prevoir.models.classify import LightGBMClassifier
+from prevoir.models.gbm import LightGBMClassifier
 from prevoir.testing import binance_closes, make_spec
 
 SHARED = next(p / "shared" / "data" for p in Path(__file__).parents if (p / "shared").is_dir())

@@ -14,7 +14,8 @@ from prevoir.errors import ConfigError
 from prevoir.features import build_design
 from prevoir.features.labels import label_values
 from prevoir.models import ForestClassifier, LightGBMClassifier, XGBoostClassifier, make_model
-from prevoir.models.classify import CLASSIFIERS, DirectClassifier
+from prevoir.models.classify import DirectClassifier
+from prevoir.models.factory import CLASSIFIERS
 from prevoir.testing import make_series, make_spec
 
 H = pd.Timedelta(hours=1)

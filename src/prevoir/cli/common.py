@@ -1,17 +1,24 @@
-"""What every CLI module shares: the consoles, the project options, error handling."""
+"""What every CLI module shares: the consoles, the project options, error handling.
+
+The CLI modules import only typer, rich and light prevoir modules at the top; each command
+imports the workflows it calls (and with them pandas, SQLAlchemy, the settings), so
+``prevoir --help`` and a command's ``--help`` stay fast.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from prevoir.cli.exit_codes import exit_code
-from prevoir.config import Settings, find_project_dir, load_settings
 from prevoir.errors import PrevoirError
+
+if TYPE_CHECKING:
+    from prevoir.config import Settings
 
 T = TypeVar("T")
 
@@ -47,5 +54,7 @@ def guard(action: Callable[[], T]) -> T:
 
 
 def project_settings(project: Path | None, profile: str | None) -> Settings:
+    from prevoir.config import find_project_dir, load_settings
+
     folder = project if project is not None else find_project_dir(Path.cwd())
     return load_settings(folder, profile=profile)

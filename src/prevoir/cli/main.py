@@ -1,4 +1,7 @@
-"""The ``prevoir`` command: parse the arguments, call a workflow, print the result."""
+"""The ``prevoir`` command: parse the arguments, call a workflow, print the result.
+
+Each command imports the workflows and renderers it uses (see ``prevoir.cli.common``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
 from prevoir.cli.common import (
@@ -20,34 +22,10 @@ from prevoir.cli.common import (
     project_settings,
 )
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
-from prevoir.cli.progress import RichProgress
-from prevoir.cli.render import (
-    forecast_table,
-    print_frame,
-    runs_table,
-    step_table,
-    trace_text,
-    version_text,
-    versions_frame,
-)
 from prevoir.cli.schedule import schedule_app
 from prevoir.cli.service import keys_app, serve, users_app
-from prevoir.pipeline.runner import STEP_ORDER
-from prevoir.workflows import (
-    EXAMPLES,
-    compare_versions,
-    init_project,
-    list_versions,
-    promote_version,
-    prune_versions,
-    recent_runs,
-    rollback_champion,
-    run_pipeline,
-    show_version,
-    stored_forecasts,
-    trace_forecast,
-    upgrade_store,
-)
+from prevoir.domain.steps import STEP_ORDER
+from prevoir.examples import EXAMPLES
 
 app = typer.Typer(
     name="prevoir",
@@ -90,6 +68,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing prevoir.toml.")] = False,
 ) -> None:
     """Create a ready project (prevoir.toml + real example data) in DIRECTORY."""
+    from prevoir.workflows.project import init_project
+
     files = guard(lambda: init_project(directory, example=example, force=force))
     out.print(f"created the [bold]{example}[/] project in {directory} ({len(files)} files)")
     out.print(f"next: cd {directory} && prevoir run")
@@ -110,6 +90,10 @@ def run(
     ] = None,
 ) -> None:
     """Run the pipeline (all steps, or those named) and print a per-step timing summary."""
+    from prevoir.cli.progress import RichProgress
+    from prevoir.cli.render import step_table
+    from prevoir.workflows.runs import run_pipeline
+
     settings = guard(lambda: project_settings(project, profile))
     with RichProgress(err) as progress:
         summary = guard(lambda: run_pipeline(settings, steps=steps, progress=progress))
@@ -133,6 +117,9 @@ def runs(
     limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
 ) -> None:
     """List recent runs with their step timings."""
+    from prevoir.cli.render import runs_table
+    from prevoir.workflows.queries import recent_runs
+
     settings = guard(lambda: project_settings(project, profile))
     out.print(runs_table(guard(lambda: recent_runs(settings, limit=limit))))
 
@@ -147,6 +134,9 @@ def forecasts(
     limit: Annotated[int | None, typer.Option(help="At most this many rows.", min=1)] = None,
 ) -> None:
     """Print stored forecasts (newest origin first)."""
+    from prevoir.cli.render import forecast_table, print_frame
+    from prevoir.workflows.queries import stored_forecasts
+
     _check_format(fmt)
     settings = guard(lambda: project_settings(project, profile))
     frame = guard(
@@ -167,6 +157,11 @@ def trace(
     profile: ProfileOpt = None,
 ) -> None:
     """Where one forecast came from: model version, training window, data, runs, config."""
+    import pandas as pd
+
+    from prevoir.cli.render import trace_text
+    from prevoir.workflows.queries import trace_forecast
+
     settings = guard(lambda: project_settings(project, profile))
     when = pd.Timestamp(origin)
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
@@ -191,6 +186,8 @@ def config_show(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """Create the store's tables or migrate them to the newest schema."""
+    from prevoir.workflows.queries import upgrade_store
+
     settings = guard(lambda: project_settings(project, profile))
     before, after = guard(lambda: upgrade_store(settings))
     out.print(f"store schema: {before or 'empty'} → {after}")
@@ -204,6 +201,9 @@ def models_list(
     fmt: FormatOpt = "table",
 ) -> None:
     """List model versions, oldest first, with their backtest MAE and aliases."""
+    from prevoir.cli.render import print_frame, versions_frame
+    from prevoir.workflows.models import list_versions
+
     _check_format(fmt)
     settings = guard(lambda: project_settings(project, profile))
     versions = guard(lambda: list_versions(settings, forecaster=forecaster))
@@ -218,6 +218,9 @@ def models_show(
     profile: ProfileOpt = None,
 ) -> None:
     """Everything recorded about one version: window, fingerprint, metrics, run, aliases."""
+    from prevoir.cli.render import version_text
+    from prevoir.workflows.models import show_version
+
     settings = guard(lambda: project_settings(project, profile))
     out.print(
         version_text(guard(lambda: show_version(settings, version))),
@@ -235,6 +238,9 @@ def models_compare(
     fmt: FormatOpt = "table",
 ) -> None:
     """Backtest metrics of two versions side by side."""
+    from prevoir.cli.render import print_frame
+    from prevoir.workflows.models import compare_versions
+
     _check_format(fmt)
     settings = guard(lambda: project_settings(project, profile))
     frame = guard(lambda: compare_versions(settings, first, second))
@@ -249,6 +255,8 @@ def models_promote(
     reason: Annotated[str, typer.Option(help="Why, for the alias history.")] = "manual",
 ) -> None:
     """Make VERSION the champion of its forecaster in this profile (skips the gates)."""
+    from prevoir.workflows.models import promote_version
+
     settings = guard(lambda: project_settings(project, profile))
     move = guard(lambda: promote_version(settings, version, reason=reason))
     out.print(
@@ -264,6 +272,8 @@ def models_rollback(
     profile: ProfileOpt = None,
 ) -> None:
     """Give the forecaster its previous champion back."""
+    from prevoir.workflows.models import rollback_champion
+
     settings = guard(lambda: project_settings(project, profile))
     move = guard(lambda: rollback_champion(settings, forecaster))
     out.print(
@@ -281,6 +291,8 @@ def models_prune(
     dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
 ) -> None:
     """Delete old versions; never one an alias or a stored forecast refers to."""
+    from prevoir.workflows.models import prune_versions
+
     settings = guard(lambda: project_settings(project, profile))
     gone = guard(
         lambda: prune_versions(settings, keep=keep, forecaster=forecaster, dry_run=dry_run)

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from prevoir.cli.common import ProfileOpt, ProjectOpt, guard, out, project_settings
-from prevoir.workflows.schedule import schedule_status
 
 schedule_app = typer.Typer(help="Scheduled jobs that `prevoir serve` runs.", no_args_is_help=True)
 
@@ -20,6 +19,8 @@ def _when(value: datetime | None) -> str:
 @schedule_app.command("list")
 def schedule_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List the jobs: cron, steps, next fire time and the last claimed firing (UTC)."""
+    from prevoir.workflows.schedule import schedule_status
+
     settings = guard(lambda: project_settings(project, profile))
     rows = guard(lambda: schedule_status(settings))
     if not rows:

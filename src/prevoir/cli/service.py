@@ -9,15 +9,7 @@ import typer
 from rich.table import Table
 
 from prevoir.cli.common import ProfileOpt, ProjectOpt, err, guard, out, project_settings
-from prevoir.workflows.access import (
-    ROLES,
-    create_key,
-    create_user,
-    list_keys,
-    list_users,
-    remove_user,
-    revoke_key,
-)
+from prevoir.domain.roles import ROLES
 
 users_app = typer.Typer(help="People who log in to the API and dashboard.", no_args_is_help=True)
 keys_app = typer.Typer(help="Long-lived API keys for machines.", no_args_is_help=True)
@@ -66,6 +58,8 @@ def users_add(
     profile: ProfileOpt = None,
 ) -> None:
     """Add a user who logs in with a password."""
+    from prevoir.workflows.access import create_user
+
     settings = guard(lambda: project_settings(project, profile))
     guard(lambda: create_user(settings, username, password, role))
     out.print(f"user [bold]{username}[/] added with role {role}")
@@ -78,6 +72,8 @@ def users_remove(
     profile: ProfileOpt = None,
 ) -> None:
     """Remove a user; their tokens stop working at once."""
+    from prevoir.workflows.access import remove_user
+
     settings = guard(lambda: project_settings(project, profile))
     guard(lambda: remove_user(settings, username))
     out.print(f"user [bold]{username}[/] removed")
@@ -86,6 +82,8 @@ def users_remove(
 @users_app.command("list")
 def users_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List users and their roles."""
+    from prevoir.workflows.access import list_users
+
     settings = guard(lambda: project_settings(project, profile))
     table = Table("user", "role", "created (UTC)", title="users")
     for row in guard(lambda: list_users(settings)):
@@ -101,6 +99,8 @@ def keys_create(
     profile: ProfileOpt = None,
 ) -> None:
     """Create an API key; it is printed once and cannot be shown again."""
+    from prevoir.workflows.access import create_key
+
     settings = guard(lambda: project_settings(project, profile))
     key_id, key = guard(lambda: create_key(settings, name, role))
     err.print(f"API key {key_id} ({name}, role {role}); store it now, it is not shown again:")
@@ -114,6 +114,8 @@ def keys_revoke(
     profile: ProfileOpt = None,
 ) -> None:
     """Revoke an API key; requests with it are refused from now on."""
+    from prevoir.workflows.access import revoke_key
+
     settings = guard(lambda: project_settings(project, profile))
     guard(lambda: revoke_key(settings, key_id))
     out.print(f"API key {key_id} revoked")
@@ -122,6 +124,8 @@ def keys_revoke(
 @keys_app.command("list")
 def keys_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List API keys (never the keys themselves)."""
+    from prevoir.workflows.access import list_keys
+
     settings = guard(lambda: project_settings(project, profile))
     table = Table("id", "name", "starts with", "role", "created (UTC)", "revoked", title="keys")
     for row in guard(lambda: list_keys(settings)):

@@ -1,7 +1,15 @@
-"""The column contract and the frozen records every layer shares."""
+"""The column contract, the declared specs and the records every layer shares.
 
+The specs (pydantic) are imported on first use, so a light importer such as the CLI's help
+pays only for the column names.
+"""
+
+from prevoir._lazy import lazy_names
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
-from prevoir.domain.records import StepRecord
-from prevoir.domain.specs import ForecasterSpec
+
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {"ForecasterSpec": "prevoir.domain.specs", "StepRecord": "prevoir.domain.records"},
+)
 
 __all__ = ["DS", "ORIGIN", "STEP", "UNIQUE_ID", "YHAT", "ForecasterSpec", "StepRecord", "Y"]

@@ -1,21 +1,32 @@
-"""Forecasting models behind one contract: fit on history, forecast from many origins."""
+"""Forecasting models behind one contract: fit on history, forecast from many origins.
 
+Every name but the contract is imported on first use (``prevoir._lazy``), so importing this
+package loads no model library, and ``LightGBMForecaster`` loads LightGBM alone.
+"""
+
+from prevoir._lazy import lazy_names
 from prevoir.models.base import Forecaster, NotFittedError
-from prevoir.models.classify import (
-    ForestClassifier,
-    LightGBMClassifier,
-    XGBoostClassifier,
-    make_classifier,
+
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "AutoForecaster": "prevoir.models.ensemble",
+        "ConformalForecaster": "prevoir.models.conformal",
+        "DirectForecaster": "prevoir.models.direct",
+        "EnsembleForecaster": "prevoir.models.ensemble",
+        "ForestClassifier": "prevoir.models.forest",
+        "LightGBMClassifier": "prevoir.models.gbm",
+        "LightGBMForecaster": "prevoir.models.gbm",
+        "MODEL_KINDS": "prevoir.models.factory",
+        "RandomForestForecaster": "prevoir.models.forest",
+        "RecursiveForecaster": "prevoir.models.recursive",
+        "SeasonalNaive": "prevoir.models.naive",
+        "XGBoostClassifier": "prevoir.models.xgb",
+        "XGBoostForecaster": "prevoir.models.xgb",
+        "make_classifier": "prevoir.models.factory",
+        "make_model": "prevoir.models.factory",
+    },
 )
-from prevoir.models.conformal import ConformalForecaster
-from prevoir.models.direct import DirectForecaster
-from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
-from prevoir.models.factory import MODEL_KINDS, make_model
-from prevoir.models.forest import RandomForestForecaster
-from prevoir.models.gbm import LightGBMForecaster
-from prevoir.models.naive import SeasonalNaive
-from prevoir.models.recursive import RecursiveForecaster
-from prevoir.models.xgb import XGBoostForecaster
 
 __all__ = [
     "MODEL_KINDS",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import ClassVar, Self
+from typing import Self
 
 import pandas as pd
 
@@ -28,9 +28,6 @@ class NotFittedError(PrevoirError):
 
 class Forecaster(ABC):
     """Fit on history, then forecast every requested horizon from any set of origins."""
-
-    native_intervals: ClassVar[bool] = False
-    """Whether the model computes its own intervals at ``spec.intervals.levels``."""
 
     def __init__(self, spec: ForecasterSpec) -> None:
         self.spec = spec

@@ -19,36 +19,28 @@ Class imbalance is left to the libraries' own parameters, passed through unchang
 ``is_unbalance`` / ``scale_pos_weight`` (LightGBM), ``scale_pos_weight`` (XGBoost),
 ``class_weight`` (random forest). Nothing is reweighted by default, so probabilities stay
 calibrated to the base rate.
+
+Each library's classifier lives next to its regressor (``LightGBMClassifier`` in
+``prevoir.models.gbm``, ``XGBoostClassifier`` in ``prevoir.models.xgb``, ``ForestClassifier``
+in ``prevoir.models.forest``), so a LightGBM classifier loads neither XGBoost nor
+scikit-learn's ensembles; ``prevoir.models.factory.CLASSIFIERS`` lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
 
 from prevoir.domain.columns import Y
-from prevoir.domain.specs import CLASSIFIER_KINDS, ForecasterSpec, MLKind
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ConfigError
 from prevoir.features.labels import label_of, label_values
 from prevoir.features.lags import LAST_Y
-from prevoir.models.base import Forecaster
 from prevoir.models.direct import DirectForecaster
-from prevoir.models.forest import RandomForestForecaster
-from prevoir.models.gbm import LightGBMForecaster
-from prevoir.models.xgb import XGBoostForecaster
 
-__all__ = [
-    "CLASSIFIERS",
-    "DirectClassifier",
-    "ForestClassifier",
-    "LightGBMClassifier",
-    "XGBoostClassifier",
-    "make_classifier",
-]
+__all__ = ["DirectClassifier"]
 
 
 class DirectClassifier(DirectForecaster):
@@ -87,54 +79,3 @@ class DirectClassifier(DirectForecaster):
                 "or leave model.params.objective out"
             )
         return objective
-
-
-class LightGBMClassifier(DirectClassifier, LightGBMForecaster):
-    """LightGBM with the ``binary`` objective (log loss); ``cross_entropy`` is accepted too."""
-
-    def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
-        objective = self._objective(
-            params, default="binary", allowed={"binary", "cross_entropy", "xentropy"}
-        )
-        return super()._library_params({**params, "objective": objective})
-
-
-class XGBoostClassifier(DirectClassifier, XGBoostForecaster):
-    """XGBoost with the ``binary:logistic`` objective; predictions are probabilities."""
-
-    def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
-        objective = self._objective(params, default="binary:logistic", allowed={"binary:logistic"})
-        return super()._library_params({**params, "objective": objective})
-
-
-class ForestClassifier(DirectClassifier, RandomForestForecaster):
-    """scikit-learn ``RandomForestClassifier``: the share of trees' votes for the label."""
-
-    library = "scikit-learn RandomForestClassifier"
-    estimator_class = RandomForestClassifier
-
-    def _predict_chunk(self, estimator: Any, matrix: np.ndarray) -> np.ndarray:
-        """P(label) from ``predict_proba``; a model that saw one class only gives 0 or 1."""
-        classes = list(estimator.classes_)
-        if 1.0 not in classes:
-            return np.zeros(len(matrix), dtype=np.float64)
-        proba = estimator.predict_proba(matrix)
-        return np.asarray(proba[:, classes.index(1.0)], dtype=np.float64)
-
-
-CLASSIFIERS: dict[MLKind, Callable[[ForecasterSpec], Forecaster]] = {
-    "lightgbm": LightGBMClassifier,
-    "random_forest": ForestClassifier,
-    "xgboost": XGBoostClassifier,
-}
-
-
-def make_classifier(spec: ForecasterSpec) -> Forecaster:
-    """An unfitted classifier for ``spec.model.kind``; a kind that cannot classify is refused."""
-    build = CLASSIFIERS.get(spec.model.kind)  # type: ignore[arg-type]
-    if build is None:
-        raise ConfigError(
-            f"forecaster {spec.name!r} is a classification forecaster but model kind "
-            f"{spec.model.kind!r} cannot classify; use one of {list(CLASSIFIER_KINDS)}"
-        )
-    return build(spec)

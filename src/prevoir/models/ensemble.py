@@ -50,6 +50,7 @@ from prevoir.domain.specs import (
 )
 from prevoir.errors import ConfigError
 from prevoir.models.base import Exogenous, Forecaster
+from prevoir.models.factory import make_model
 from prevoir.models.support import require_fitted, require_training_rows
 
 __all__ = [
@@ -74,8 +75,6 @@ class EnsembleForecaster(Forecaster):
 
     def __init__(self, spec: ForecasterSpec) -> None:
         super().__init__(spec)
-        from prevoir.models.factory import make_model  # the factory imports this module
-
         self.combine: EnsembleCombine = spec.model.combine
         self.member_specs = self._member_specs(spec)
         self.members: list[Forecaster] = [make_model(s) for s in self.member_specs]

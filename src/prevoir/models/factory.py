@@ -1,59 +1,87 @@
-"""Build a model from its spec: the one place that knows which kinds exist."""
+"""Build a model from its spec: the one place that knows which kinds exist.
+
+Each kind names the module and class that implement it, and that module is imported only
+when the kind is built: a LightGBM forecaster never loads XGBoost, statsforecast or
+scikit-learn's ensembles, and importing this module loads none of them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Mapping
 from dataclasses import replace
+from types import MappingProxyType
+from typing import NamedTuple, cast
 
 from prevoir.domain.specs import ForecasterSpec, IntervalSpec
 from prevoir.errors import ConfigError
 from prevoir.models.base import Forecaster
-from prevoir.models.classify import make_classifier
 from prevoir.models.conformal import ConformalForecaster
-from prevoir.models.ensemble import AutoForecaster, EnsembleForecaster
-from prevoir.models.forest import RandomForestForecaster
-from prevoir.models.gbm import LightGBMForecaster
-from prevoir.models.naive import SeasonalNaive
 from prevoir.models.recursive import RecursiveForecaster
-from prevoir.models.stats import STATS_KINDS
-from prevoir.models.xgb import XGBoostForecaster
 
-__all__ = ["MODEL_KINDS", "interval_method", "make_model"]
+__all__ = [
+    "CLASSIFIERS",
+    "MODEL_KINDS",
+    "Family",
+    "interval_method",
+    "make_classifier",
+    "make_model",
+]
 
-MODEL_KINDS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
-    "auto": AutoForecaster,
-    "ensemble": EnsembleForecaster,
-    "lightgbm": LightGBMForecaster,
-    "random_forest": RandomForestForecaster,
-    "seasonal_naive": SeasonalNaive,
-    "xgboost": XGBoostForecaster,
-    **STATS_KINDS,
-}
+
+class Family(NamedTuple):
+    """Where a kind's class lives, and whether it computes its own intervals at
+    ``spec.intervals.levels`` (otherwise ``interval_method`` wraps it in conformal bands)."""
+
+    module: str
+    name: str
+    native_intervals: bool = False
+
+    def load(self) -> type[Forecaster]:
+        """The class, importing its module (and its library) now."""
+        return cast(type[Forecaster], getattr(importlib.import_module(self.module), self.name))
+
+
+_STATS = Family("prevoir.models.stats", "StatsForecaster", native_intervals=True)
+
+MODEL_KINDS: Mapping[str, Family] = MappingProxyType(
+    {
+        "auto": Family("prevoir.models.ensemble", "AutoForecaster"),
+        "ensemble": Family("prevoir.models.ensemble", "EnsembleForecaster"),
+        "lightgbm": Family("prevoir.models.gbm", "LightGBMForecaster"),
+        "random_forest": Family("prevoir.models.forest", "RandomForestForecaster"),
+        "seasonal_naive": Family("prevoir.models.naive", "SeasonalNaive"),
+        "xgboost": Family("prevoir.models.xgb", "XGBoostForecaster"),
+        # statsforecast's kinds, one class for all (``prevoir.models.stats.STATS_KINDS``)
+        **dict.fromkeys(
+            ("auto_arima", "auto_ets", "auto_theta", "mstl", "sf_seasonal_naive"), _STATS
+        ),
+    }
+)
+"""Every regression kind; the config's ``ModelKind`` lists the same names."""
+
+CLASSIFIERS: Mapping[str, Family] = MappingProxyType(
+    {
+        "lightgbm": Family("prevoir.models.gbm", "LightGBMClassifier"),
+        "random_forest": Family("prevoir.models.forest", "ForestClassifier"),
+        "xgboost": Family("prevoir.models.xgb", "XGBoostClassifier"),
+    }
+)
+"""Every kind that can classify (``CLASSIFIER_KINDS``), each next to its regressor."""
 
 
 def make_model(spec: ForecasterSpec) -> Forecaster:
     """An unfitted model for ``spec.model.kind`` and ``spec.model.strategy``, issuing the
-    intervals of ``spec.intervals`` (native or conformal, see ``interval_method``); an unknown
-    kind, or a recursive strategy on a kind that is not ML, is a config error.
+    intervals of ``spec.intervals`` (native or conformal, see ``interval_method``). The spec
+    admits only known kinds, and a recursive strategy only for the ML kinds.
 
-    Classification forecasters get a classifier of that kind (``prevoir.models.classify``);
-    they issue probabilities, never intervals.
+    Classification forecasters get a classifier of that kind (``make_classifier``); they
+    issue probabilities, never intervals.
     """
     if spec.task == "classification":
         return make_classifier(spec)
-    try:
-        build = MODEL_KINDS[spec.model.kind]
-    except KeyError:
-        raise ConfigError(
-            f"forecaster {spec.name!r} asks for model kind {spec.model.kind!r}; "
-            f"known kinds: {sorted(MODEL_KINDS)}"
-        ) from None
-    if spec.model.strategy not in ("direct", "recursive"):
-        raise ConfigError(
-            f"forecaster {spec.name!r}: model strategy must be 'direct' or 'recursive', "
-            f"got {spec.model.strategy!r}"
-        )
     method = interval_method(spec)
+    build = MODEL_KINDS[spec.model.kind].load()
     if spec.model.strategy == "recursive":
         if method == "conformal":
             raise ConfigError(
@@ -66,6 +94,11 @@ def make_model(spec: ForecasterSpec) -> Forecaster:
     return build(spec)
 
 
+def make_classifier(spec: ForecasterSpec) -> Forecaster:
+    """An unfitted classifier for ``spec.model.kind`` (the spec admits only kinds that can)."""
+    return CLASSIFIERS[spec.model.kind].load()(spec)
+
+
 def interval_method(spec: ForecasterSpec) -> str:
     """``"none"``, ``"native"`` or ``"conformal"``: how ``spec``'s model issues intervals.
 
@@ -75,16 +108,9 @@ def interval_method(spec: ForecasterSpec) -> str:
     intervals = spec.intervals
     if not intervals.levels:
         return "none"
-    bad = [level for level in intervals.levels if not 0 < level < 100]
-    if bad or intervals.windows < 1:
-        raise ConfigError(
-            f"forecaster {spec.name!r}: interval levels are percentages between 1 and 99 "
-            f"and windows is at least 1, got levels {list(intervals.levels)}, windows "
-            f"{intervals.windows}"
-        )
-    natives = sorted(k for k, b in MODEL_KINDS.items() if getattr(b, "native_intervals", False))
-    native = spec.model.kind in natives
+    native = MODEL_KINDS[spec.model.kind].native_intervals
     if intervals.method == "native" and not native:
+        natives = sorted(kind for kind, f in MODEL_KINDS.items() if f.native_intervals)
         raise ConfigError(
             f"forecaster {spec.name!r}: model kind {spec.model.kind!r} has no native "
             f"prediction intervals (kinds that have: {natives}); set intervals.method "

@@ -1,4 +1,5 @@
-"""scikit-learn RandomForest as a direct forecaster (see ``prevoir.models.direct``).
+"""scikit-learn RandomForest as a direct forecaster (see ``prevoir.models.direct``), and as a
+classifier (see ``prevoir.models.classify``).
 
 Missing inputs (lags before the start of a series, gaps) stay NaN: scikit-learn's
 ``RandomForestRegressor`` has handled NaN in features natively since 1.4 (the dependency
@@ -16,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
+from prevoir.models.classify import DirectClassifier
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.threads import thread_count
 
-__all__ = ["FOREST_DEFAULTS", "RandomForestForecaster"]
+__all__ = ["FOREST_DEFAULTS", "ForestClassifier", "RandomForestForecaster"]
 
 FOREST_DEFAULTS: dict[str, object] = {
     "n_estimators": 200,
@@ -41,7 +43,7 @@ class RandomForestForecaster(DirectForecaster):
     """
 
     library = "scikit-learn RandomForestRegressor"
-    # the scikit-learn estimator trained; the classifier (``prevoir.models.classify``) swaps it
+    # the scikit-learn estimator trained; the classifier (``ForestClassifier``) swaps it
     estimator_class: ClassVar[Any] = RandomForestRegressor
 
     def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
@@ -86,3 +88,18 @@ class RandomForestForecaster(DirectForecaster):
 
     def _importance(self, estimator: Any) -> np.ndarray:
         return np.asarray(estimator.feature_importances_, dtype=np.float64)
+
+
+class ForestClassifier(DirectClassifier, RandomForestForecaster):
+    """scikit-learn ``RandomForestClassifier``: the share of trees' votes for the label."""
+
+    library = "scikit-learn RandomForestClassifier"
+    estimator_class = RandomForestClassifier
+
+    def _predict_chunk(self, estimator: Any, matrix: np.ndarray) -> np.ndarray:
+        """P(label) from ``predict_proba``; a model that saw one class only gives 0 or 1."""
+        classes = list(estimator.classes_)
+        if 1.0 not in classes:
+            return np.zeros(len(matrix), dtype=np.float64)
+        proba = estimator.predict_proba(matrix)
+        return np.asarray(proba[:, classes.index(1.0)], dtype=np.float64)

@@ -1,4 +1,5 @@
-"""LightGBM as a direct forecaster over (origin, step) rows (see ``prevoir.models.direct``).
+"""LightGBM as a direct forecaster over (origin, step) rows (see ``prevoir.models.direct``),
+and as a classifier (see ``prevoir.models.classify``).
 
 Threads: ``num_threads`` is the forecaster's ``threads`` (``prevoir.models.threads``) for
 training and prediction alike, unless ``params`` set it; LightGBM's own default (every
@@ -14,10 +15,11 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from prevoir.models.classify import DirectClassifier
 from prevoir.models.direct import GLOBAL, ID_FEATURE, OWN_OPTIONS, DirectForecaster
 from prevoir.models.threads import thread_count
 
-__all__ = ["DEFAULT_PARAMS", "LightGBMForecaster", "lightgbm_params"]
+__all__ = ["DEFAULT_PARAMS", "LightGBMClassifier", "LightGBMForecaster", "lightgbm_params"]
 
 DEFAULT_PARAMS: dict[str, object] = {
     "objective": "regression",
@@ -101,3 +103,13 @@ class LightGBMForecaster(DirectForecaster):
             state["estimators_"] = None if booster is None else {GLOBAL: booster}
         state.setdefault("scope", "global")
         super().__setstate__(state)
+
+
+class LightGBMClassifier(DirectClassifier, LightGBMForecaster):
+    """LightGBM with the ``binary`` objective (log loss); ``cross_entropy`` is accepted too."""
+
+    def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
+        objective = self._objective(
+            params, default="binary", allowed={"binary", "cross_entropy", "xentropy"}
+        )
+        return super()._library_params({**params, "objective": objective})

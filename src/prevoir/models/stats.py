@@ -105,15 +105,13 @@ def _library_warnings(what: str, level: int) -> Iterator[None]:
 class StatsForecaster(Forecaster):
     """One statsforecast model per series; ``spec.model.kind`` picks it (see ``STATS_KINDS``).
 
-    Native intervals: every level of ``spec.intervals`` comes from the model's ``forward``
-    (``level=``), the library's analytic (ETS, ARIMA, Theta, MSTL) or residual-based
-    (seasonal naive) bands. ``spec.model.params`` go to the model's constructor;
-    ``season_length`` comes from the spec. ``mstl`` also takes ``seasonalities`` (default
-    ``default_seasonalities``) and ``trend_model`` (the AutoETS model string of the trend
-    forecaster, default ``"ZZN"``).
+    Native intervals (the factory registers every statsforecast kind as native): every level
+    of ``spec.intervals`` comes from the model's ``forward`` (``level=``), the library's
+    analytic (ETS, ARIMA, Theta, MSTL) or residual-based (seasonal naive) bands.
+    ``spec.model.params`` go to the model's constructor; ``season_length`` comes from the
+    spec. ``mstl`` also takes ``seasonalities`` (default ``default_seasonalities``) and
+    ``trend_model`` (the AutoETS model string of the trend forecaster, default ``"ZZN"``).
     """
-
-    native_intervals = True
 
     def __init__(self, spec: ForecasterSpec) -> None:
         super().__init__(spec)

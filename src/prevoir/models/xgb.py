@@ -1,4 +1,5 @@
-"""XGBoost as a direct forecaster over (origin, step) rows (see ``prevoir.models.direct``).
+"""XGBoost as a direct forecaster over (origin, step) rows (see ``prevoir.models.direct``),
+and as a classifier (see ``prevoir.models.classify``).
 
 Trained with ``xgboost.train`` on a ``DMatrix`` whose NaN cells are missing values (lags
 before the start of a series, gaps), with the ``hist`` tree method.
@@ -19,10 +20,11 @@ from typing import Any
 import numpy as np
 import xgboost
 
+from prevoir.models.classify import DirectClassifier
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.threads import thread_count
 
-__all__ = ["XGBOOST_DEFAULTS", "XGBoostForecaster", "xgboost_params"]
+__all__ = ["XGBOOST_DEFAULTS", "XGBoostClassifier", "XGBoostForecaster", "xgboost_params"]
 
 XGBOOST_DEFAULTS: dict[str, object] = {
     "objective": "reg:squarederror",
@@ -105,3 +107,11 @@ class XGBoostForecaster(DirectForecaster):
     def _importance(self, estimator: Any) -> np.ndarray:
         gain = estimator.get_score(importance_type="total_gain")
         return np.array([gain.get(name, 0.0) for name in self.features], dtype=np.float64)
+
+
+class XGBoostClassifier(DirectClassifier, XGBoostForecaster):
+    """XGBoost with the ``binary:logistic`` objective; predictions are probabilities."""
+
+    def _library_params(self, params: Mapping[str, object]) -> dict[str, object]:
+        objective = self._objective(params, default="binary:logistic", allowed={"binary:logistic"})
+        return super()._library_params({**params, "objective": objective})

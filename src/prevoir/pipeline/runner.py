@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from prevoir.domain.records import StepRecord
+from prevoir.domain.steps import STEP_ORDER
 from prevoir.errors import ConfigError, StepFailedError
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps import STEPS, StepOutcome
 
 logger = logging.getLogger(__name__)
-
-STEP_ORDER: tuple[str, ...] = tuple(STEPS)
 
 
 def order_steps(names: Iterable[str] | None) -> tuple[str, ...]:

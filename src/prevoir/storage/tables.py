@@ -27,10 +27,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from prevoir.domain.roles import ROLES
 from prevoir.storage.types import UtcDateTime
 
 __all__ = [
-    "ROLES",
     "RUN_STATUSES",
     "RUN_TRIGGERS",
     "STEP_STATUSES",
@@ -61,7 +61,6 @@ NAMING_CONVENTION = {
 RUN_TRIGGERS = ("cli", "schedule", "api")
 RUN_STATUSES = ("running", "succeeded", "failed")
 STEP_STATUSES = ("running", "succeeded", "failed", "skipped")
-ROLES = ("read", "write", "admin")  # each includes the ones before it
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

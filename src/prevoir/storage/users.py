@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from prevoir.domain.roles import ROLES
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
-from prevoir.storage.tables import ROLES, api_keys, users
+from prevoir.storage.tables import api_keys, users
 
 __all__ = [
     "add_api_key",

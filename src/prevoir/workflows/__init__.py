@@ -1,5 +1,6 @@
 """The composition root: what the CLI, the API and the scheduler call."""
 
+from prevoir.examples import EXAMPLES
 from prevoir.workflows.models import (
     compare_versions,
     list_versions,
@@ -8,7 +9,7 @@ from prevoir.workflows.models import (
     rollback_champion,
     show_version,
 )
-from prevoir.workflows.project import EXAMPLES, init_project
+from prevoir.workflows.project import init_project
 from prevoir.workflows.queries import (
     recent_runs,
     stored_forecasts,

@@ -17,13 +17,12 @@ from pwdlib import PasswordHash
 from sqlalchemy import Connection
 
 from prevoir.config import Settings
+from prevoir.domain.roles import ROLES
 from prevoir.errors import DataValidationError
 from prevoir.storage import users as user_rows
-from prevoir.storage.tables import ROLES
 from prevoir.workflows.runs import store_connection
 
 __all__ = [
-    "ROLES",
     "Principal",
     "authenticate_key",
     "authenticate_password",

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from prevoir.config import CONFIG_FILE
 from prevoir.errors import ConflictError, NotFoundError
-
-EXAMPLES = ("bikes", "crypto")
+from prevoir.examples import EXAMPLES
 
 
 def init_project(directory: Path, *, example: str, force: bool = False) -> list[Path]:

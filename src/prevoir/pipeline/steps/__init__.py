@@ -1,25 +1,33 @@
-"""One module per pipeline step; ``STEPS`` lists them in pipeline order."""
+"""One module per pipeline step, named after it and holding a function of that name;
+``STEPS`` maps the names of ``STEP_ORDER`` to them, in pipeline order.
 
+A step's module is imported when the step first runs, so a run pays only for its own steps'
+libraries: evaluate draws with matplotlib and scores with scikit-learn, predict needs neither.
+"""
+
+from __future__ import annotations
+
+import importlib
 from collections.abc import Callable
 
+from prevoir.domain.steps import STEP_ORDER
 from prevoir.pipeline.context import RunContext
-from prevoir.pipeline.steps.evaluate import evaluate
-from prevoir.pipeline.steps.extract import extract
-from prevoir.pipeline.steps.features import features
-from prevoir.pipeline.steps.load import load
 from prevoir.pipeline.steps.outcome import StepOutcome
-from prevoir.pipeline.steps.predict import predict
-from prevoir.pipeline.steps.train import train
-from prevoir.pipeline.steps.transform import transform
 
-STEPS: dict[str, Callable[[RunContext], StepOutcome]] = {
-    "extract": extract,
-    "transform": transform,
-    "load": load,
-    "features": features,
-    "train": train,
-    "evaluate": evaluate,
-    "predict": predict,
-}
+Step = Callable[[RunContext], StepOutcome]
 
-__all__ = ["STEPS", "StepOutcome"]
+
+def _on_first_run(name: str) -> Step:
+    """Step ``name``, its module imported when it is called."""
+
+    def run(ctx: RunContext) -> StepOutcome:
+        step: Step = getattr(importlib.import_module(f"{__name__}.{name}"), name)
+        return step(ctx)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+STEPS: dict[str, Step] = {name: _on_first_run(name) for name in STEP_ORDER}
+
+__all__ = ["STEPS", "Step", "StepOutcome"]
