@@ -16,9 +16,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from prevoir.domain.urls import POSTGRES_HINT, mask_url
 from prevoir.errors import DataValidationError, StoreError
-from prevoir.storage._errors import mask_url
-from prevoir.storage.engine import POSTGRES_HINT
 
 __all__ = ["read_sql_source"]
 
