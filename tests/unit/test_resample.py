@@ -19,7 +19,7 @@ from prevoir.config import forecaster_spec, load_settings, transform_spec
 from prevoir.domain.records import ResampleSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.resample import check_granularity, resample
-from prevoir.pipeline.transform import clean_frame
+from prevoir.ingest.transform import clean_frame
 
 HOURLY = Path("/work/shared/data/crypto_binance_ohlcv/hourly")
 OHLCV = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}

@@ -17,14 +17,14 @@ from sqlalchemy import Connection, Engine
 from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
 from prevoir.domain.records import StepRecord
 from prevoir.errors import ConfigError, ConflictError, StepFailedError
+from prevoir.ingest.files import read_files
+from prevoir.ingest.sql import read_sql_source
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
-from prevoir.pipeline.sources import read_files
 from prevoir.registry.mirror import RegistryMirror
 from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.runs import finish_run, record_step, start_run
-from prevoir.storage.sql_source import read_sql_source
 from prevoir.workflows.mirror import open_mirror
 from prevoir.workflows.store import SqlStore
 

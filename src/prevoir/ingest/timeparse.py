@@ -33,7 +33,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from prevoir.domain.records import TimeSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.rows import display
+from prevoir.ingest.rows import display
 
 __all__ = ["ParsedTime", "parse_time", "time_columns"]
 

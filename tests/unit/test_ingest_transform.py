@@ -10,8 +10,8 @@ import pytest
 
 from prevoir.domain.records import DerivedColumn, FillRule, TimeSpec, TransformSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.sources import read_files
-from prevoir.pipeline.transform import CleanResult, clean_frame
+from prevoir.ingest.files import read_files
+from prevoir.ingest.transform import CleanResult, clean_frame
 
 BROKEN = Path(__file__).parents[1] / "data" / "broken"
 SHARED = Path(__file__).parents[2].parent / "shared" / "data"

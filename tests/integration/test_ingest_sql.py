@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from prevoir.errors import DataValidationError, StoreError
-from prevoir.storage.sql_source import read_sql_source
+from prevoir.ingest.sql import read_sql_source
 
 
 def test_reads_a_query_result(db_url: str) -> None:

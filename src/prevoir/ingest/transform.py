@@ -1,7 +1,7 @@
 """Clean one dataset's raw frame into the long ``unique_id, ds, <values>`` contract.
 
 The transform step is where real exports stop being trusted: names are mapped, times become
-UTC (with the DST rules of :mod:`prevoir.pipeline.timeparse`), values become float64, exact
+UTC (with the DST rules of :mod:`prevoir.ingest.timeparse`), values become float64, exact
 duplicate rows go, conflicting ones stop the run, blacklisted series are dropped, gaps on the
 regular grid are filled by the declared rule, and derived columns are computed. Every problem
 a user can fix is a :class:`~prevoir.errors.DataValidationError` naming ``source``, the
@@ -29,15 +29,15 @@ import pandas as pd
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.domain.records import TransformSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.grid import Grid, fill_gaps
-from prevoir.pipeline.rows import (
+from prevoir.ingest.fill import Grid, fill_gaps
+from prevoir.ingest.rows import (
     Rows,
     coerce_values,
     derive_columns,
     series_codes,
     sort_and_dedupe,
 )
-from prevoir.pipeline.timeparse import parse_time, time_columns
+from prevoir.ingest.timeparse import parse_time, time_columns
 
 __all__ = ["CleanResult", "TransformReport", "clean_frame"]
 
