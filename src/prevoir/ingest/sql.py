@@ -1,10 +1,11 @@
-"""The "SQL query on any SQLAlchemy URL" dataset source.
+"""The "SQL query on any SQLAlchemy URL" dataset source: the SQL reader.
 
 This reads from someone else's database (a warehouse, an app's PostgreSQL, a SQLite export),
 not from the prevoir store, so it opens a short-lived engine of its own and disposes of it.
 Failures to *reach* the database are ``StoreError``; a query the database rejects is a
 ``DataValidationError`` — the dataset definition is what needs fixing. Both name the URL
-(password masked) and the query.
+(password masked) and the query. That is why ingest may import SQLAlchemy while it may not
+import ``prevoir.storage``: a source is another system's data, never the store.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from prevoir.domain.urls import POSTGRES_HINT, mask_url
-from prevoir.errors import DataValidationError, StoreError
+from prevoir.errors import ConfigError, DataValidationError, StoreError
+from prevoir.ingest.source import Reader, SourceDeclaration
 
-__all__ = ["read_sql_source"]
+__all__ = ["SQL", "read_query"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def _detail(exc: sa_exc.DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
 
 
-def read_sql_source(url: str, query: str) -> pd.DataFrame:
+def read_query(url: str, query: str) -> pd.DataFrame:
     """Run ``query`` on the database at ``url`` and return the result as a DataFrame.
 
     Column types are whatever the driver returns; the transform step parses times and
@@ -96,3 +98,22 @@ def read_sql_source(url: str, query: str) -> pd.DataFrame:
         engine.dispose()
     logger.info("%s returned %s rows", where, len(frame))
     return frame
+
+
+def _url_and_query(source: SourceDeclaration) -> tuple[str, str]:
+    """What a SQL source cannot be read without."""
+    if not source.url or not source.query:
+        raise ConfigError("a sql source needs `url` and `query`")
+    return source.url, source.query
+
+
+def _read(source: SourceDeclaration, project_dir: Path) -> pd.DataFrame:
+    """The source's query result; ``project_dir`` is unused (the URL says where)."""
+    return read_query(*_url_and_query(source))
+
+
+def _describe(source: SourceDeclaration) -> str:
+    return mask_url(_url_and_query(source)[0])
+
+
+SQL = Reader(check=_url_and_query, read=_read, describe=_describe)

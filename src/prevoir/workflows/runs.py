@@ -9,16 +9,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
+from prevoir.config import Settings, forecaster_spec, transform_spec
 from prevoir.domain.records import StepRecord
-from prevoir.errors import ConfigError, ConflictError, StepFailedError
-from prevoir.ingest.files import read_files
-from prevoir.ingest.sql import read_sql_source
+from prevoir.errors import ConflictError, StepFailedError
+from prevoir.ingest.readers import check_source, describe_source, read_source
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.registry.mirror import RegistryMirror
@@ -278,20 +278,9 @@ def _execute(
 
 def _plan(settings: Settings, name: str) -> DatasetPlan:
     dataset = settings.datasets[name]
-    source = dataset.source
     since = pd.Timestamp(dataset.since, tz="UTC") if dataset.since else None
     spec = transform_spec(name, dataset)
-    if source.kind == "sql":
-        if not source.url or not source.query:
-            raise ConfigError(f"datasets.{name}.source: a sql source needs `url` and `query`")
-        url, query = source.url, source.query
-        return DatasetPlan(spec, lambda: read_sql_source(url, query), mask_url(url), since)
-    if not source.path:
-        raise ConfigError(f"datasets.{name}.source: a {source.kind} source needs `path` (a glob)")
-    pattern, kind, options = source.path, source.kind, dict(source.options)
-    base = Path(settings.project_dir)
-
-    def read() -> pd.DataFrame:
-        return read_files(pattern, base_dir=base, format=kind, csv_options=options)
-
-    return DatasetPlan(spec, read, pattern, since)
+    source = dataset.source
+    check_source(source, key=f"datasets.{name}.source")
+    read = partial(read_source, source, Path(settings.project_dir))
+    return DatasetPlan(spec, read, describe_source(source), since)
