@@ -454,6 +454,28 @@ def test_time_declaration_errors(time: TimeSpec, column: list[object], message: 
         clean_frame(raw, _spec(time=time), source="s")
 
 
+@pytest.mark.parametrize(
+    ("time", "raw"),
+    [
+        (TimeSpec("time", unit="s"), {"time": [1.7e9, 253_402_214_400]}),  # 9999-12-31
+        (
+            TimeSpec("t", columns=("year", "month", "day")),
+            {"year": [2024, 1500], "month": [1, 1], "day": [1, 1]},
+        ),
+    ],
+)
+def test_times_beyond_what_nanoseconds_hold_are_refused_not_wrapped(
+    time: TimeSpec, raw: dict[str, list[object]]
+) -> None:
+    frame = pd.DataFrame({**raw, "count": [1.0, 2.0]})
+    with pytest.raises(
+        DataValidationError,
+        match=r"^s row 2: time (9999|1500)-.* UTC \(from .*\) "
+        r"is outside 1677-09-21 to 2262-04-11",
+    ):
+        clean_frame(frame, _spec(keys=(), time=time), source="s")
+
+
 def test_datetime_columns_naive_in_zone_or_aware() -> None:
     naive = pd.DataFrame({"time": pd.to_datetime(["2024-07-01 12:00"]), "count": [1.0]})
     spec = _spec(keys=(), time=TimeSpec("time", timezone="Europe/Paris"))

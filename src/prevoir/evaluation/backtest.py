@@ -26,10 +26,11 @@ from prevoir.domain.columns import (
     interval_levels,
     lo_column,
 )
+from prevoir.domain.grid import freq_to_ns, to_timestamps, utc_ns
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, smape_terms
-from prevoir.features.grid import Panel, freq_to_ns, to_timestamps, utc_ns
+from prevoir.features.grid import Panel
 from prevoir.models.base import Forecaster
 
 __all__ = [

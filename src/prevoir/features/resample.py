@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
+from prevoir.domain.grid import freq_to_ns, to_timestamps, utc_ns
 from prevoir.domain.records import ResampleSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.grid import freq_to_ns, to_timestamps, utc_ns
 
 __all__ = ["AGGREGATIONS", "check_granularity", "resample"]
 

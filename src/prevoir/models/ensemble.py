@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, FORECAST_COLUMNS, ORIGIN, STEP, UNIQUE_ID, YHAT
+from prevoir.domain.grid import freq_to_ns
 from prevoir.domain.records import FeatureSpec, ForecasterSpec, IntervalSpec, ModelSpec
 from prevoir.errors import ConfigError
-from prevoir.features.grid import freq_to_ns
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import require_fitted, require_training_rows
 

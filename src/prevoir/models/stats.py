@@ -35,10 +35,11 @@ import pandas as pd
 from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
 from prevoir.domain.columns import YHAT, hi_column, lo_column
+from prevoir.domain.grid import freq_to_ns
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.design import horizons_of
-from prevoir.features.grid import Panel, freq_to_ns
+from prevoir.features.grid import Panel
 from prevoir.models.bands import order_bands
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.support import forecast_frame, require_fitted, require_training_rows

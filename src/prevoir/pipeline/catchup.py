@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import ORIGIN, UNIQUE_ID
+from prevoir.domain.grid import freq_to_ns, to_timestamps
 from prevoir.domain.records import CatchupSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.grid import freq_to_ns, to_timestamps
 
 __all__ = ["BLOCK", "REFIT_AT", "plan_blocks", "plan_origins"]
 

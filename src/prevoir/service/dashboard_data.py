@@ -20,9 +20,9 @@ from sqlalchemy import Connection
 
 from prevoir.config import Settings, forecaster_spec
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, hi_column, lo_column
+from prevoir.domain.grid import freq_to_ns
 from prevoir.domain.records import ForecasterSpec
 from prevoir.errors import DataValidationError, NotFoundError
-from prevoir.features.grid import freq_to_ns
 from prevoir.features.resample import resample
 from prevoir.storage.forecasts import read_forecasts
 from prevoir.storage.model_versions import list_model_versions
