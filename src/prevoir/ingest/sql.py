@@ -113,6 +113,7 @@ def _read(source: SourceDeclaration, project_dir: Path) -> pd.DataFrame:
 
 
 def _describe(source: SourceDeclaration) -> str:
+    """The URL, its password masked: the query may be long, the URL says which database."""
     return mask_url(_url_and_query(source)[0])
 
 
