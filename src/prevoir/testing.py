@@ -25,8 +25,8 @@ from prevoir.domain.specs import (
     TimeSpec,
     TransformSpec,
 )
-from prevoir.pipeline.sources import read_files
-from prevoir.pipeline.transform import clean_frame
+from prevoir.ingest.files import read_files
+from prevoir.ingest.transform import clean_frame
 
 __all__ = [
     "FAST_LIGHTGBM",

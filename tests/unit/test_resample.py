@@ -20,7 +20,7 @@ from prevoir.domain.frequency import check_granularity
 from prevoir.domain.specs import ResampleSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.features.resample import resample
-from prevoir.pipeline.transform import clean_frame
+from prevoir.ingest.transform import clean_frame
 
 HOURLY = Path("/work/shared/data/crypto_binance_ohlcv/hourly")
 OHLCV = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}

@@ -1,7 +1,7 @@
 """The project configuration: ``prevoir.toml`` < profile < environment < CLI flags."""
 
 from prevoir.config.loading import CONFIG_FILE, find_project_dir, load_settings
-from prevoir.config.schema import Settings, StoreSettings, mask_url
+from prevoir.config.schema import Settings, StoreSettings
 from prevoir.config.service import DEV_SECRET, ScheduledJobSettings, ServiceSettings
 from prevoir.config.specs import forecaster_spec, mlflow_spec, transform_spec
 
@@ -15,7 +15,6 @@ __all__ = [
     "find_project_dir",
     "forecaster_spec",
     "load_settings",
-    "mask_url",
     "mlflow_spec",
     "transform_spec",
 ]

@@ -20,8 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prevoir.config.service import ServiceSettings
 from prevoir.domain.specs import DatasetDecl, ForecasterDecl, MlflowSpec
+from prevoir.domain.urls import mask_url
 
-__all__ = ["Settings", "StoreSettings", "mask_url", "resolve_sqlite"]
+__all__ = ["Settings", "StoreSettings", "resolve_sqlite"]
 
 
 class StoreSettings(BaseModel):
@@ -103,11 +104,6 @@ def resolve_sqlite(url: str, project_dir: Path) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str((project_dir / url[len(prefix) :]).resolve())
     return url
-
-
-def mask_url(url: str) -> str:
-    """Hide the password of ``scheme://user:password@host`` URLs."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def _with_password(url: str, password: str) -> str:

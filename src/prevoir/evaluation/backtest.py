@@ -27,10 +27,11 @@ from prevoir.domain.columns import (
     lo_column,
 )
 from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.grid import to_timestamps, utc_ns
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, smape_terms
-from prevoir.features.grid import Panel, to_timestamps, utc_ns
+from prevoir.features.grid import Panel
 from prevoir.models.base import Forecaster
 
 __all__ = [

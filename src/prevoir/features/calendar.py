@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from prevoir.domain.grid import to_timestamps
 from prevoir.domain.specs import CalendarFeature, CyclicFeature, FeatureSpec
-from prevoir.features.grid import to_timestamps
 
 __all__ = ["CALENDAR_FEATURES", "CYCLIC_PERIODS", "calendar_columns", "calendar_features"]
 

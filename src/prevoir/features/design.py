@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, Y
+from prevoir.domain.grid import to_timestamps
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.features.calendar import calendar_columns, calendar_features
 from prevoir.features.exogenous import exogenous_columns, exogenous_features
-from prevoir.features.grid import Panel, distinct_periods, to_timestamps
+from prevoir.features.grid import Panel, distinct_periods
 from prevoir.features.lags import (
     LAST_Y,
     SCALE,

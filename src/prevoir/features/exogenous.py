@@ -19,9 +19,10 @@ import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.domain.frequency import DAY_NS
+from prevoir.domain.grid import Grid, utc_ns
 from prevoir.domain.specs import ExogenousSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.features.grid import Grid, distinct_periods, utc_ns
+from prevoir.features.grid import distinct_periods
 
 __all__ = ["exogenous_columns", "exogenous_features"]
 

@@ -1,8 +1,8 @@
-"""The regular time grid of a forecaster, and a dense per-series view of its history.
+"""A forecaster's history laid out densely on its time grid, one series after another.
 
-Every time is mapped to an integer period index (``anchor + i * step`` nanoseconds), so lags,
-rolling windows and origin look-ups become integer arithmetic on numpy arrays instead of
-timestamp merges: that is what makes thousands of origins cheap.
+Every time is mapped to an integer period of a :class:`~prevoir.domain.grid.Grid` anchored at
+the first observation, so lags, rolling windows and origin look-ups become integer arithmetic
+on numpy arrays instead of timestamp merges: that is what makes thousands of origins cheap.
 """
 
 from __future__ import annotations
@@ -14,54 +14,12 @@ import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID, Y
 from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.grid import Grid, to_timestamps, utc_ns
 from prevoir.errors import DataValidationError
 
-__all__ = ["Grid", "Panel", "distinct_periods", "to_timestamps", "utc_ns"]
+__all__ = ["Panel", "distinct_periods"]
 
 _MAX_CELLS = 50_000_000  # dense cells (series x periods, 8 bytes each) accepted at once
-
-
-def utc_ns(values: pd.Series | pd.Index, *, what: str) -> np.ndarray:
-    """Nanoseconds since the epoch of tz-aware timestamps; naive ones are refused, not guessed."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise DataValidationError(
-            f"{what} must hold tz-aware UTC timestamps, got dtype {values.dtype}; "
-            "convert it with pd.to_datetime(..., utc=True)"
-        )
-    index = pd.DatetimeIndex(values).tz_convert("UTC").as_unit("ns")
-    if index.hasnans:
-        raise DataValidationError(f"{what} has missing timestamps; drop or fill those rows")
-    return np.asarray(index.asi8, dtype=np.int64)
-
-
-def to_timestamps(ns: np.ndarray) -> pd.DatetimeIndex:
-    """tz-aware UTC timestamps from nanoseconds since the epoch."""
-    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Integer period indices on ``anchor + i * step`` (both in nanoseconds)."""
-
-    anchor: int
-    step: int
-
-    def index(self, ns: np.ndarray, *, what: str) -> np.ndarray:
-        """Period index of each time; a time off the grid is a data error, not rounded."""
-        delta = np.asarray(ns, dtype=np.int64) - self.anchor
-        off = delta % self.step != 0
-        if off.any():
-            bad = to_timestamps(np.asarray(ns)[off][:1])[0]
-            raise DataValidationError(
-                f"{what} {bad} is not on the regular grid of step {pd.Timedelta(self.step)} "
-                f"starting {to_timestamps(np.array([self.anchor]))[0]}; "
-                "resample the data to the forecaster's freq"
-            )
-        return delta // self.step
-
-    def times(self, idx: np.ndarray) -> np.ndarray:
-        """Nanoseconds since the epoch of period indices."""
-        return self.anchor + np.asarray(idx, dtype=np.int64) * self.step
 
 
 @dataclass(frozen=True)
@@ -96,9 +54,8 @@ class Panel:
             )
         ns = utc_ns(history[DS], what="history column 'ds'")
         y = _as_float(history[Y])
-        step = freq_to_ns(freq)
         anchor = int(ns.min()) if len(ns) else 0
-        grid = Grid(anchor=anchor, step=step)
+        grid = Grid(freq, freq_to_ns(freq), anchor)
         idx = grid.index(ns, what="history time")
         order = np.lexsort((idx, codes))
         codes, idx, y = codes[order], idx[order], y[order]

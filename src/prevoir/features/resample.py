@@ -30,9 +30,9 @@ import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.grid import to_timestamps, utc_ns
 from prevoir.domain.specs import ResampleSpec
 from prevoir.errors import DataValidationError
-from prevoir.features.grid import to_timestamps, utc_ns
 
 __all__ = ["resample"]
 

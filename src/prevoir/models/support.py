@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, Y
+from prevoir.domain.grid import to_timestamps
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import DataValidationError
-from prevoir.features.grid import Panel, to_timestamps
+from prevoir.features.grid import Panel
 from prevoir.models.base import Forecaster, NotFittedError
 
 __all__ = ["forecast_frame", "require_fitted", "require_training_rows"]

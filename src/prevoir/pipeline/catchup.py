@@ -35,9 +35,9 @@ import pandas as pd
 
 from prevoir.domain.columns import ORIGIN, UNIQUE_ID
 from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.grid import to_timestamps
 from prevoir.domain.specs import CatchupSpec
 from prevoir.errors import DataValidationError
-from prevoir.features.grid import to_timestamps
 
 __all__ = ["BLOCK", "REFIT_AT", "plan_blocks", "plan_origins"]
 

@@ -30,7 +30,6 @@ from prevoir.storage.observations import (
     upsert_observations,
 )
 from prevoir.storage.runs import finish_run, get_run, list_runs, record_step, start_run
-from prevoir.storage.sql_source import read_sql_source
 from prevoir.storage.types import UtcDateTime
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "list_series",
     "read_forecasts",
     "read_observations",
-    "read_sql_source",
     "record_artifact",
     "record_step",
     "require_head",

@@ -14,34 +14,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from prevoir.domain.urls import mask_url
 from prevoir.errors import ConflictError, DataValidationError, PrevoirError, StoreError
 
-__all__ = ["UPGRADE_HINT", "is_dbapi_error", "mask_url", "translate_errors"]
+__all__ = ["UPGRADE_HINT", "is_dbapi_error", "translate_errors"]
 
 UPGRADE_HINT = (
     "the store schema is missing or out of date; upgrade it with `prevoir db upgrade` "
     "(prevoir.storage.upgrade_schema(engine) from Python)"
 )
 
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 _MISSING_TABLE = re.compile(r"no such table|does not exist|undefinedtable", re.IGNORECASE)
 _CONNECTION = re.compile(
     r"unable to open|connection|could not connect|server closed|timeout|database is locked",
     re.IGNORECASE,
 )
-
-
-def mask_url(url: str | sa.URL) -> str:
-    """``url`` with its password replaced by ``***`` (safe to log and show)."""
-    if isinstance(url, sa.URL):
-        return url.render_as_string(hide_password=True)
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        return _PASSWORD_IN_URL.sub(r"\1***@", url)
 
 
 def is_dbapi_error(exc: BaseException) -> bool:

@@ -26,8 +26,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from prevoir.domain.urls import POSTGRES_HINT, mask_url
 from prevoir.errors import StoreError
-from prevoir.storage._errors import UPGRADE_HINT, classify, mask_url
+from prevoir.storage._errors import UPGRADE_HINT, classify
 
 __all__ = [
     "create_store_engine",
@@ -45,7 +46,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
 MIGRATION_LOCK_KEY = 0x70726576  # "prev": the advisory lock held while migrating
 SQLITE_IMMEDIATE = "prevoir_sqlite_immediate"  # execution option: BEGIN IMMEDIATE
-POSTGRES_HINT = "install the PostgreSQL driver with: pip install 'prevoir[postgres]'"
 
 
 def _normalise_url(url: str) -> sa.URL:

@@ -9,22 +9,22 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from prevoir.config import Settings, forecaster_spec, mask_url, transform_spec
+from prevoir.config import Settings, forecaster_spec, transform_spec
 from prevoir.domain.records import StepRecord
 from prevoir.errors import ConflictError, StepFailedError
+from prevoir.ingest.readers import describe_source, read_source
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
-from prevoir.pipeline.sources import read_files
 from prevoir.registry.mirror import RegistryMirror
 from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.runs import finish_run, record_step, start_run
-from prevoir.storage.sql_source import read_sql_source
 from prevoir.workflows.mirror import open_mirror
 from prevoir.workflows.store import SqlStore
 
@@ -278,16 +278,7 @@ def _execute(
 
 def _plan(settings: Settings, name: str) -> DatasetPlan:
     dataset = settings.datasets[name]
-    source = dataset.source
     since = pd.Timestamp(dataset.since, tz="UTC") if dataset.since else None
     spec = transform_spec(name, dataset)
-    if source.kind == "sql":
-        url, query = str(source.url), str(source.query)
-        return DatasetPlan(spec, lambda: read_sql_source(url, query), mask_url(url), since)
-    pattern, kind, options = str(source.path), source.kind, dict(source.options)
-    base = Path(settings.project_dir)
-
-    def read() -> pd.DataFrame:
-        return read_files(pattern, base_dir=base, format=kind, csv_options=options)
-
-    return DatasetPlan(spec, read, pattern, since)
+    read = partial(read_source, dataset.source, Path(settings.project_dir))
+    return DatasetPlan(spec, read, describe_source(dataset.source), since)

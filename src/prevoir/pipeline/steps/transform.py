@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from prevoir.errors import MissingInputError
+from prevoir.ingest.transform import clean_frame
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps.outcome import StepOutcome
-from prevoir.pipeline.transform import clean_frame
 
 
 def transform(ctx: RunContext) -> StepOutcome:

@@ -10,8 +10,8 @@ import pytest
 
 from prevoir.domain.specs import DerivedColumn, FillRule, TimeSpec, TransformSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.sources import read_files
-from prevoir.pipeline.transform import CleanResult, clean_frame
+from prevoir.ingest.files import read_files
+from prevoir.ingest.transform import CleanResult, clean_frame
 
 BROKEN = Path(__file__).parents[1] / "data" / "broken"
 SHARED = Path(__file__).parents[2].parent / "shared" / "data"
@@ -451,6 +451,28 @@ def test_time_declaration_errors(time: TimeSpec, column: list[object], message: 
     raw = pd.DataFrame({"time": column, "site": "a", "count": [1.0]})
     with pytest.raises(DataValidationError, match=message):
         clean_frame(raw, _spec(time=time), source="s")
+
+
+@pytest.mark.parametrize(
+    ("time", "raw"),
+    [
+        (TimeSpec("time", unit="s"), {"time": [1.7e9, 253_402_214_400]}),  # 9999-12-31
+        (
+            TimeSpec("t", columns=("year", "month", "day")),
+            {"year": [2024, 1500], "month": [1, 1], "day": [1, 1]},
+        ),
+    ],
+)
+def test_times_beyond_what_nanoseconds_hold_are_refused_not_wrapped(
+    time: TimeSpec, raw: dict[str, list[object]]
+) -> None:
+    frame = pd.DataFrame({**raw, "count": [1.0, 2.0]})
+    with pytest.raises(
+        DataValidationError,
+        match=r"^s row 2: time (9999|1500)-.* UTC \(from .*\) "
+        r"is outside 1677-09-21 to 2262-04-11",
+    ):
+        clean_frame(frame, _spec(keys=(), time=time), source="s")
 
 
 def test_datetime_columns_naive_in_zone_or_aware() -> None:

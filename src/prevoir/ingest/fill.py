@@ -1,14 +1,9 @@
-"""The regular time grid of a dataset, and gap filling on it, vectorised over all series.
+"""Gap filling on a dataset's time grid, vectorised over all series.
 
-Rows arrive as integer series codes and UTC instants (int64 µs). Each instant maps to an
-integer grid position; a row off the grid (10:30 in hourly data) is an error, since no fill
-rule can place it. Fixed frequencies (``h``, ``15min``, ``D``) use a grid anchored at the
-Unix epoch, so ``D`` means UTC midnights; calendar frequencies (``W``, ``MS``), and daily or
-longer frequencies of data written in a local time zone (a daily weather file dated in
-Seattle time: local midnights, 23 or 25 hours apart around DST), use
-:func:`pandas.date_range` over the data's span in that zone. Filling works on whole
-arrays with group boundaries, never with a Python loop over rows or series, so ten
-million rows take seconds.
+Rows arrive as integer series codes and periods of a :class:`~prevoir.domain.grid.Grid`
+(which refused rows off the grid). Filling inserts the missing periods of each series and
+fills their values by the declared rule, on whole arrays with group boundaries, never with a
+Python loop over rows or series, so ten million rows take seconds.
 """
 
 from __future__ import annotations
@@ -16,68 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
+from prevoir.domain.grid import Grid
 from prevoir.domain.specs import FillRule
 from prevoir.errors import DataValidationError
 
-__all__ = ["Filled", "Grid", "fill_gaps", "group_bounds"]
+__all__ = ["Filled", "fill_gaps", "group_bounds"]
 
 # Guard against a stray timestamp (year 1900, ms read as s) turning into millions of rows.
 _MAX_INSERT_FACTOR = 10
 _MAX_INSERT_FLOOR = 1_000_000
-_DAY_US = 86_400_000_000
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Maps UTC µs instants to integer positions on the ``freq`` grid and back."""
-
-    freq: str
-    step_us: int | None  # fixed step, or None for calendar frequencies
-    times_us: np.ndarray  # the explicit grid when step_us is None
-
-    @classmethod
-    def build(cls, freq: str, *, ds: np.ndarray, dataset: str, timezone: str = "UTC") -> Grid:
-        """The grid of ``freq`` covering ``ds``; calendar grids are materialised once."""
-        try:
-            offset = to_offset(freq)
-        except ValueError as exc:
-            raise DataValidationError(
-                f"dataset {dataset!r}: frequency {freq!r} is not a pandas frequency "
-                "(e.g. 'h', '15min', 'D', 'W', 'MS'); fix freq"
-            ) from exc
-        try:
-            step = int(pd.Timedelta(offset).value // 1_000)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
-            step = 0
-        local_days = timezone != "UTC" and step >= _DAY_US
-        if step > 0 and not local_days:
-            return cls(freq, step, np.empty(0, dtype=np.int64))
-        if ds.size == 0:
-            return cls(freq, None, np.empty(0, dtype=np.int64))
-        lo = pd.Timestamp(int(ds.min()), unit="us", tz="UTC").tz_convert(timezone)
-        hi = pd.Timestamp(int(ds.max()), unit="us", tz="UTC").tz_convert(timezone)
-        start = lo.normalize() if local_days else offset.rollback(lo)
-        local = pd.date_range(start, hi, freq=offset, unit="us")
-        times = local.tz_convert("UTC").asi8
-        return cls(freq, None, np.asarray(times))
-
-    def positions(self, ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Grid position of each instant (negative before 1970), and whether it is on the grid."""
-        if self.step_us is not None:
-            return ds // self.step_us, ds % self.step_us == 0
-        idx = np.searchsorted(self.times_us, ds)
-        clipped = np.minimum(idx, max(len(self.times_us) - 1, 0))
-        hit = (idx < len(self.times_us)) & (self.times_us[clipped] == ds)
-        return idx, hit
-
-    def times(self, pos: np.ndarray) -> np.ndarray:
-        """UTC µs of grid positions (inverse of :meth:`positions`)."""
-        if self.step_us is not None:
-            return pos * self.step_us
-        return self.times_us[pos]
 
 
 def group_bounds(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +74,7 @@ def fill_gaps(
         values = {name: _scatter(arr, target, total) for name, arr in values.items()}
     if rule != "nan":
         starts, ends = group_bounds(codes)
-        x = grid.times(pos).astype(np.float64) if rule == "interpolate" else pos
+        x = grid.times(pos) if rule == "interpolate" else pos
         values = {
             name: _fill(arr, rule, starts=starts, ends=ends, x=x) for name, arr in values.items()
         }
@@ -190,8 +133,9 @@ def _fill(
     nxt = np.where(missing, arr.size, idx)
     nxt = np.minimum.accumulate(nxt[::-1])[::-1]
     inner = missing & has_prev & (nxt < group_end)
-    abscissa = x
     p, q = np.maximum(prev, 0), np.minimum(nxt, arr.size - 1)
-    span = np.where(inner, abscissa[q] - abscissa[p], 1.0)
-    weight = np.where(inner, (abscissa - abscissa[p]) / span, 0.0)
+    # Differences of int64 ns times before any division: float64 holds them exactly, not the
+    # times themselves.
+    span = np.where(inner, x[q] - x[p], 1)
+    weight = np.where(inner, (x - x[p]) / span, 0.0)
     return np.where(inner, arr[p] + weight * (arr[q] - arr[p]), arr)

@@ -13,14 +13,16 @@ rule of ours:
   second standard time; a single occurrence is daylight time. Fremont writes the hour once,
   so its standard-time hour becomes a gap in UTC, filled like any other gap.
 
-Instants are returned as int64 microseconds since the Unix epoch, the resolution pandas 3
-gives parsed timestamps.
+Parsing works in microseconds, the resolution pandas 3 gives parsed timestamps and the
+store keeps; instants are returned as int64 nanoseconds since the Unix epoch, the unit of
+:class:`~prevoir.domain.grid.Grid`. A time outside what that unit holds (1677-09-21 to
+2262-04-11) is refused here rather than wrapped around by int64 arithmetic.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -33,17 +35,18 @@ from pandas.tseries.api import guess_datetime_format
 
 from prevoir.domain.specs import TimeSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.rows import display
+from prevoir.ingest.rows import display
 
 __all__ = ["ParsedTime", "parse_time", "time_columns"]
 
 _UNIT_TO_US = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1e-3}
 _PARTS = ("year", "month", "day", "hour", "minute", "second")
+_NS_RANGE_US = (pd.Timestamp.min.value // 1_000 + 1, pd.Timestamp.max.value // 1_000)
 
 
 @dataclass(frozen=True)
 class ParsedTime:
-    """UTC instants (int64 µs) per row, and the rows to drop as empty nonexistent local times."""
+    """UTC instants (int64 ns) per row, and the rows to drop as empty nonexistent local times."""
 
     ds: np.ndarray
     dst_gap: np.ndarray  # bool per row
@@ -64,34 +67,36 @@ def parse_time(
     series: np.ndarray,
     empty: np.ndarray,
 ) -> ParsedTime:
-    """Parse ``frame``'s time column(s) per ``spec`` into UTC.
+    """Parse ``frame``'s time column(s) per ``spec`` into UTC nanoseconds.
 
     ``rows`` are 1-based raw row numbers for messages, ``series`` integer series codes (the
     ambiguous-hour rule works per series), ``empty`` marks rows whose values are all missing.
     """
     if frame.empty:
         return ParsedTime(np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool))
-    if spec.columns:
-        naive = _assemble(frame, spec.columns, source=source, rows=rows)
-    elif spec.unit is not None:
-        return ParsedTime(
-            _from_epoch(frame[spec.column], spec.unit, source=source, rows=rows),
-            np.zeros(len(frame), dtype=bool),
-        )
+    utc_or_wall = _read_us(frame, spec, source=source, rows=rows)
+    if isinstance(utc_or_wall, pd.Series):
+        tz = spec.timezone
+        parsed = _localize(utc_or_wall, tz, source=source, rows=rows, series=series, empty=empty)
     else:
-        parsed = _parse_text(frame[spec.column], spec, source=source, rows=rows)
-        if parsed.dt.tz is not None:
-            return ParsedTime(_as_utc_us(parsed), np.zeros(len(frame), dtype=bool))
-        naive = parsed
-    return _localize(naive, spec.timezone, source=source, rows=rows, series=series, empty=empty)
+        parsed = ParsedTime(utc_or_wall, np.zeros(len(frame), dtype=bool))
+    return _in_ns(parsed, spec, source=source, rows=rows)
+
+
+def _read_us(
+    frame: pd.DataFrame, spec: TimeSpec, *, source: str, rows: np.ndarray
+) -> np.ndarray | pd.Series:
+    """UTC µs where the data says the instant (epochs, offsets), else naive wall-clock times."""
+    if spec.columns:
+        return _assemble(frame, spec.columns, source=source, rows=rows)
+    if spec.unit is not None:
+        return _from_epoch(frame[spec.column], spec.unit, source=source, rows=rows)
+    parsed = _parse_text(frame[spec.column], spec, source=source, rows=rows)
+    return _as_utc_us(parsed) if parsed.dt.tz is not None else parsed
 
 
 def _from_epoch(col: pd.Series, unit: str, *, source: str, rows: np.ndarray) -> np.ndarray:
     """Numeric Unix epochs (Binance writes seconds as floats, ``1601276400.0``) to µs."""
-    if unit not in _UNIT_TO_US:
-        raise DataValidationError(
-            f"{source}: time unit {unit!r} is not one of {sorted(_UNIT_TO_US)}; fix time.unit"
-        )
     if is_numeric_dtype(col.dtype) and not is_bool_dtype(col.dtype):
         num = col.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -232,13 +237,7 @@ def _localize(
     """Wall-clock times in ``tz`` to UTC µs, with the DST rules of the module docstring."""
     index = pd.DatetimeIndex(naive).as_unit("us")
     dst_gap = np.zeros(len(index), dtype=bool)
-    try:
-        local = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    except (ValueError, KeyError) as exc:  # unknown zone name
-        raise DataValidationError(
-            f"{source}: time zone {tz!r} is unknown ({exc}); use an IANA name such as "
-            "'Europe/Paris'"
-        ) from exc
+    local = index.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")  # TimeSpec checked tz
     out = local.tz_convert("UTC").asi8.copy()
     unresolved = np.flatnonzero(local.isna())
     if unresolved.size == 0:
@@ -269,6 +268,23 @@ def _resolve_ambiguous(wall: pd.DatetimeIndex, tz: str, *, series: np.ndarray) -
     )
     is_dst = occurrence.to_numpy() == 0
     return np.asarray(wall.tz_localize(tz, ambiguous=is_dst).tz_convert("UTC").asi8)
+
+
+def _in_ns(parsed: ParsedTime, spec: TimeSpec, *, source: str, rows: np.ndarray) -> ParsedTime:
+    """µs instants as ns; rows dropped as DST gaps hold no instant and are not checked."""
+    us = parsed.ds
+    lo, hi = _NS_RANGE_US
+    outside = ((us < lo) | (us > hi)) & ~parsed.dst_gap
+    if outside.any():
+        first = int(np.argmax(outside))
+        when = np.datetime_as_string(np.datetime64(int(us[first]), "us"), unit="s")
+        raise DataValidationError(
+            f"{source} row {rows[first]}: time {when} UTC "
+            f"(from {list(time_columns(spec))}) is outside {pd.Timestamp.min:%Y-%m-%d} to "
+            f"{pd.Timestamp.max:%Y-%m-%d}, the range prevoir computes with "
+            f"({int(outside.sum())} row(s) like it); fix the time, or time.unit for epochs"
+        )
+    return replace(parsed, ds=us * 1_000)
 
 
 def _as_utc_us(parsed: pd.Series) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Series identity, numeric coercion, duplicate handling and derived columns, each vectorised
 and each raising a :class:`~prevoir.errors.DataValidationError` that points at the raw row.
-Working on arrays (series codes, int64 µs instants, float64 values) rather than on a frame
+Working on arrays (series codes, int64 ns instants, float64 values) rather than on a frame
 keeps ten-million-row datasets to a few seconds and a few copies.
 """
 
@@ -23,6 +23,7 @@ __all__ = [
     "coerce_values",
     "derive_columns",
     "display",
+    "iso",
     "series_codes",
     "sort_and_dedupe",
 ]
@@ -90,6 +91,11 @@ def display(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)
+
+
+def iso(ns: int | np.integer) -> str:
+    """An instant (int64 ns, UTC) as messages show it."""
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC").isoformat()
 
 
 def _key_text(value: object) -> str:
@@ -185,10 +191,9 @@ def _conflict(
             for name, arr in state.values.items()
             if not (arr[i - 1] == arr[i] or (np.isnan(arr[i - 1]) and np.isnan(arr[i])))
         }
-        when = pd.Timestamp(int(state.ds[i]), unit="us", tz="UTC").isoformat()
         shown = ", ".join(f"{k}: {a} vs {b}" for k, (a, b) in diff.items())
         lines.append(
-            f"({labels[state.codes[i]]}, {when}) rows {state.rows[i - 1]} and "
+            f"({labels[state.codes[i]]}, {iso(state.ds[i])}) rows {state.rows[i - 1]} and "
             f"{state.rows[i]}: {shown}"
         )
     return DataValidationError(

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.pipeline.sources import read_files
+from prevoir.ingest.files import read_files
 
 BROKEN = Path(__file__).parents[1] / "data" / "broken"
 SHARED = Path(__file__).parents[2].parent / "shared" / "data"

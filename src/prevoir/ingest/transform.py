@@ -1,7 +1,7 @@
 """Clean one dataset's raw frame into the long ``unique_id, ds, <values>`` contract.
 
 The transform step is where real exports stop being trusted: names are mapped, times become
-UTC (with the DST rules of :mod:`prevoir.pipeline.timeparse`), values become float64, exact
+UTC (with the DST rules of :mod:`prevoir.ingest.timeparse`), values become float64, exact
 duplicate rows go, conflicting ones stop the run, blacklisted series are dropped, gaps on the
 regular grid are filled by the declared rule, and derived columns are computed. Every problem
 a user can fix is a :class:`~prevoir.errors.DataValidationError` naming ``source``, the
@@ -27,17 +27,19 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
+from prevoir.domain.grid import Grid
 from prevoir.domain.specs import TransformSpec
 from prevoir.errors import DataValidationError
-from prevoir.pipeline.grid import Grid, fill_gaps
-from prevoir.pipeline.rows import (
+from prevoir.ingest.fill import fill_gaps
+from prevoir.ingest.rows import (
     Rows,
     coerce_values,
     derive_columns,
+    iso,
     series_codes,
     sort_and_dedupe,
 )
-from prevoir.pipeline.timeparse import parse_time, time_columns
+from prevoir.ingest.timeparse import parse_time, time_columns
 
 __all__ = ["CleanResult", "TransformReport", "clean_frame"]
 
@@ -79,7 +81,9 @@ def clean_frame(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> Clean
     state, dst_dropped = _timed_rows(
         frame, spec, codes=codes, rows=rows, values=values, source=source, notes=notes
     )
-    grid = Grid.build(spec.freq, ds=state.ds, dataset=spec.dataset, timezone=spec.time.timezone)
+    grid = Grid.covering(
+        spec.freq, state.ds, timezone=spec.time.timezone, what=f"dataset {spec.dataset!r}"
+    )
     pos = _on_grid(state, grid, labels=labels, source=source)
     state, pos, duplicates = sort_and_dedupe(state, pos, labels=labels, source=source)
     if duplicates:
@@ -218,7 +222,7 @@ def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: str) -> np.
     off = np.flatnonzero(~on_grid)
     if off.size:
         shown = "; ".join(
-            f"row {state.rows[i]} ({labels[state.codes[i]]}, {_iso(state.ds[i])})" for i in off[:5]
+            f"row {state.rows[i]} ({labels[state.codes[i]]}, {iso(state.ds[i])})" for i in off[:5]
         )
         raise DataValidationError(
             f"{source}: {off.size} time(s) are not on the {grid.freq!r} grid: {shown}; fix the "
@@ -227,14 +231,13 @@ def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: str) -> np.
     return pos
 
 
-def _iso(us: int | np.integer) -> str:
-    return pd.Timestamp(int(us), unit="us", tz="UTC").isoformat()
-
-
 def _to_frame(
     codes: np.ndarray, times: np.ndarray, values: dict[str, np.ndarray], *, labels: np.ndarray
 ) -> pd.DataFrame:
-    """The output frame; ``unique_id`` as pandas' string dtype built by one take."""
+    """The output frame; ``unique_id`` as pandas' string dtype built by one take.
+
+    ``ds`` is stored at the store's resolution, µs, from the grid's ns ``times``.
+    """
     uid = pd.array(labels, dtype="str").take(codes)
-    ds = pd.DatetimeIndex(times.astype(np.int64).view("M8[us]"), tz="UTC")
+    ds = pd.DatetimeIndex((times // 1_000).view("M8[us]"), tz="UTC")
     return pd.DataFrame({UNIQUE_ID: uid, DS: ds, **values})

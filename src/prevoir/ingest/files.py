@@ -1,4 +1,4 @@
-"""Read CSV and Parquet files matched by a glob into one raw frame.
+"""Read CSV and Parquet files matched by a glob into one raw frame: the file readers.
 
 The extract step hands this frame, untouched, to the transform step: nothing is parsed,
 renamed or added here. What this module owns is the boundary to pandas and pyarrow: every
@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -19,9 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prevoir.domain.specs import SourceSpec
 from prevoir.errors import ConfigError, DataValidationError
+from prevoir.ingest.source import Reader
 
-__all__ = ["FileFormat", "read_files"]
+__all__ = ["CSV", "PARQUET", "FileFormat", "read_files"]
 
 FileFormat = Literal["csv", "parquet"]
 
@@ -61,6 +64,22 @@ def read_files(
     if len(frames) == 1:
         return frames[0]
     return pd.concat(frames, ignore_index=True)
+
+
+def _pattern(source: SourceSpec) -> str:
+    """The glob of a file source (the spec requires one)."""
+    return str(source.path)
+
+
+def _read_glob(source: SourceSpec, project_dir: Path, *, fmt: FileFormat) -> pd.DataFrame:
+    """Every file of the source's glob read as ``fmt`` (the declared kind, not the suffix)."""
+    return read_files(
+        _pattern(source), base_dir=project_dir, format=fmt, csv_options=source.options
+    )
+
+
+CSV = Reader(read=partial(_read_glob, fmt="csv"), describe=_pattern)
+PARQUET = Reader(read=partial(_read_glob, fmt="parquet"), describe=_pattern)
 
 
 def _expand(pattern: str, *, base_dir: Path) -> list[Path]:

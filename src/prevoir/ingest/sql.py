@@ -1,10 +1,11 @@
-"""The "SQL query on any SQLAlchemy URL" dataset source.
+"""The "SQL query on any SQLAlchemy URL" dataset source: the SQL reader.
 
 This reads from someone else's database (a warehouse, an app's PostgreSQL, a SQLite export),
 not from the prevoir store, so it opens a short-lived engine of its own and disposes of it.
 Failures to *reach* the database are ``StoreError``; a query the database rejects is a
 ``DataValidationError`` — the dataset definition is what needs fixing. Both name the URL
-(password masked) and the query.
+(password masked) and the query. That is why ingest may import SQLAlchemy while it may not
+import ``prevoir.storage``: a source is another system's data, never the store.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from prevoir.domain.specs import SourceSpec
+from prevoir.domain.urls import POSTGRES_HINT, mask_url
 from prevoir.errors import DataValidationError, StoreError
-from prevoir.storage._errors import mask_url
-from prevoir.storage.engine import POSTGRES_HINT
+from prevoir.ingest.source import Reader
 
-__all__ = ["read_sql_source"]
+__all__ = ["SQL", "read_query"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def _detail(exc: sa_exc.DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
 
 
-def read_sql_source(url: str, query: str) -> pd.DataFrame:
+def read_query(url: str, query: str) -> pd.DataFrame:
     """Run ``query`` on the database at ``url`` and return the result as a DataFrame.
 
     Column types are whatever the driver returns; the transform step parses times and
@@ -97,3 +99,16 @@ def read_sql_source(url: str, query: str) -> pd.DataFrame:
         engine.dispose()
     logger.info("%s returned %s rows", where, len(frame))
     return frame
+
+
+def _read(source: SourceSpec, project_dir: Path) -> pd.DataFrame:
+    """The source's query result; ``project_dir`` is unused (the URL says where)."""
+    return read_query(str(source.url), str(source.query))
+
+
+def _describe(source: SourceSpec) -> str:
+    """The URL, its password masked: the query may be long, the URL says which database."""
+    return mask_url(str(source.url))
+
+
+SQL = Reader(read=_read, describe=_describe)
