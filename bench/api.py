@@ -99,7 +99,7 @@ def build_project(folder: Path, n_series: int, *, origins: int, url: str) -> tup
     from prevoir.storage.forecasts import upsert_forecasts
     from prevoir.testing import make_series
     from prevoir.workflows.access import create_key
-    from prevoir.workflows.runs import open_store
+    from prevoir.workflows.project import open_project
 
     (folder / "prevoir.toml").write_text(
         PROJECT.format(
@@ -111,10 +111,9 @@ def build_project(folder: Path, n_series: int, *, origins: int, url: str) -> tup
         )
     )
     settings = load_settings(folder)
-    engine = open_store(settings)
     panel = make_series(n_series, HISTORY, seed=7, start="2026-01-01")
-    try:
-        with engine.begin() as conn:
+    with open_project(settings, migrate=True) as project:
+        with project.store.write() as conn:
             upsert_observations(conn, DATASET, panel, ["y"])
             version = _add_version(conn, panel)
             upsert_forecasts(
@@ -124,9 +123,7 @@ def build_project(folder: Path, n_series: int, *, origins: int, url: str) -> tup
                 model_version_id=version,
                 run_id=None,
             )
-    finally:
-        engine.dispose()
-    _, key = create_key(settings, "bench-api", "read")
+        _, key = create_key(project, "bench-api", "read")
     return [str(u) for u in panel["unique_id"].unique()], key
 
 

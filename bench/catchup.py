@@ -53,7 +53,7 @@ import tomli_w  # noqa: E402
 
 from m4 import load, long_frame  # noqa: E402
 from prevoir.config import Settings, load_settings  # noqa: E402
-from prevoir.workflows import run_pipeline, stored_forecasts  # noqa: E402
+from prevoir.workflows import open_project, run_pipeline, stored_forecasts  # noqa: E402
 
 HOUR = pd.Timedelta(hours=1)
 M = 24  # MASE seasonality
@@ -233,7 +233,8 @@ def write_csv(frame: pd.DataFrame, until: pd.Timestamp, path: Path) -> None:
 
 def run_steps(settings: Settings, steps: list[str]) -> dict[str, float]:
     """Seconds per step of one pipeline run; stops the benchmark if the run fails."""
-    summary = run_pipeline(settings, steps=steps)
+    with open_project(settings, migrate=True) as project:
+        summary = run_pipeline(project, steps=steps)
     if summary.status != "succeeded":
         raise SystemExit(f"prevoir {steps} failed: {summary.error}")
     return {record.name: record.duration_s for record in summary.steps}
@@ -279,7 +280,8 @@ def catch_up(project: Path, url: str, refit: str, label: str, train_s: float) ->
     wall: list[float] = []
     with stopwatch(wall):
         steps = run_steps(settings, ["predict"])
-    stored = stored_forecasts(settings, forecaster="m4")
+    with open_project(settings) as project:
+        stored = stored_forecasts(project, forecaster="m4")
     return Row(
         f"prevoir catch-up, {label}",
         steps["predict"],

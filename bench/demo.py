@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from prevoir.config import load_settings
-from prevoir.workflows import init_project, run_pipeline
+from prevoir.workflows import init_project, open_project, run_pipeline
 
 ORIGINS = 24
 GLUE_PARAMS = {"learning_rate": 0.05, "num_leaves": 63, "num_threads": 2, "verbose": -1}
@@ -38,7 +38,8 @@ def time_prevoir(profile: str, folder: Path) -> dict[str, float]:
     init_project(project, example="bikes", force=True)
     settings = load_settings(project, profile=profile)
     t0 = time.perf_counter()
-    summary = run_pipeline(settings)
+    with open_project(settings, migrate=True) as opened:
+        summary = run_pipeline(opened)
     total = time.perf_counter() - t0
     if summary.status != "succeeded":
         raise SystemExit(f"prevoir run failed: {summary.error}")

@@ -20,8 +20,15 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from prevoir.config import Settings, load_settings
-from prevoir.workflows import init_project, list_versions, promote_version, run_pipeline
+from prevoir.config import load_settings
+from prevoir.workflows import (
+    Project,
+    init_project,
+    list_versions,
+    open_project,
+    promote_version,
+    run_pipeline,
+)
 
 MIRRORED_STEPS = ["train", "evaluate"]
 
@@ -32,8 +39,8 @@ def _seconds(action: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def _run(settings: Settings) -> None:
-    summary = run_pipeline(settings, steps=MIRRORED_STEPS)
+def _run(project: Project) -> None:
+    summary = run_pipeline(project, steps=MIRRORED_STEPS)
     problems = [n for n in summary.notes if "MLflow" in n]
     if summary.status != "succeeded" or problems:
         raise SystemExit(f"run failed: {summary.error or problems}")
@@ -43,20 +50,26 @@ def measure(folder: Path, repeats: int) -> dict[str, float]:
     """Median seconds of mirrored and plain runs and promotions on one project."""
     project = folder / "bikes"
     init_project(project, example="bikes", force=True)
-    plain = load_settings(project, profile="dev")
-    mirrored = load_settings(
-        project, profile="dev", overrides={"mlflow": {"tracking_uri": "sqlite:///mlflow.db"}}
+    plain = open_project(load_settings(project, profile="dev"), migrate=True)
+    mirrored = open_project(
+        load_settings(
+            project, profile="dev", overrides={"mlflow": {"tracking_uri": "sqlite:///mlflow.db"}}
+        )
     )
-    if run_pipeline(plain).status != "succeeded":
-        raise SystemExit("the bikes demo failed")
-    first = _seconds(lambda: _run(mirrored))
-    oldest = int(list_versions(plain)[0]["id"])
-    off, on, promote_off, promote_on = [], [], [], []
-    for _ in range(repeats):
-        off.append(_seconds(lambda: _run(plain)))
-        on.append(_seconds(lambda: _run(mirrored)))
-        promote_off.append(_seconds(lambda: promote_version(plain, oldest)))
-        promote_on.append(_seconds(lambda: promote_version(mirrored, oldest)))
+    try:
+        if run_pipeline(plain).status != "succeeded":
+            raise SystemExit("the bikes demo failed")
+        first = _seconds(lambda: _run(mirrored))
+        oldest = list_versions(plain)[0].id
+        off, on, promote_off, promote_on = [], [], [], []
+        for _ in range(repeats):
+            off.append(_seconds(lambda: _run(plain)))
+            on.append(_seconds(lambda: _run(mirrored)))
+            promote_off.append(_seconds(lambda: promote_version(plain, oldest)))
+            promote_on.append(_seconds(lambda: promote_version(mirrored, oldest)))
+    finally:
+        plain.close()
+        mirrored.close()
     return {
         "first_mirrored_s": first,
         "plain_s": statistics.median(off),

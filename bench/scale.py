@@ -9,7 +9,7 @@ The scenario is what a deployment does every hour once it runs: the store alread
 series as a CSV file. Timed (the headline): ingest that hour, forecast h = 1..24 from the new
 origin of every series, and store the forecasts.
 
-- **prevoir**: ``run_pipeline(settings, steps=["extract", "transform", "load", "predict"])``
+- **prevoir**: ``run_pipeline(project, steps=["extract", "transform", "load", "predict"])``
   on a project whose dataset reads ``incoming/*.csv``; the run is recorded in the store as
   a real one would be.
 - **peer**: the hand-written glue a user writes for the same job, with the same LightGBM
@@ -145,45 +145,41 @@ def write_project(folder: Path, *, threads: int, url: str) -> None:
 def setup_prevoir(folder: Path, past: Any, *, threads: int, url: str) -> dict[str, Any]:
     from prevoir.config import forecaster_spec, load_settings
     from prevoir.models.factory import make_model
-    from prevoir.registry.versions import save_version
     from prevoir.storage import upsert_observations
-    from prevoir.storage.model_versions import set_alias
-    from prevoir.workflows.runs import open_store, run_pipeline
+    from prevoir.workflows.project import open_project
+    from prevoir.workflows.runs import run_pipeline
 
     write_project(folder, threads=threads, url=url or "sqlite:///prevoir.db")
     settings = load_settings(folder)
-    engine = open_store(settings)
+    project = open_project(settings, migrate=True)
     t0 = time.perf_counter()
     per_write = SERIES_PER_WRITE * int(past.groupby("unique_id").size().iloc[0])
     for first in range(0, len(past), per_write):
-        with engine.begin() as conn:
+        with project.store.write() as conn:
             upsert_observations(conn, "synthetic", past.iloc[first : first + per_write], ["y"])
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     spec = forecaster_spec(FORECASTER, settings)
     sample = past[past["unique_id"].isin(past["unique_id"].unique()[:TRAIN_SERIES])]
     model = make_model(spec).fit(sample)
-    with engine.begin() as conn:
-        version = save_version(
-            conn,
-            model,
-            metadata={
-                "forecaster": FORECASTER,
-                "kind": "lightgbm",
-                "profile": "default",
-                "params": LGB_PARAMS,
-                "features": list(model.features),
-                "train_start": sample["ds"].min().to_pydatetime(),
-                "train_end": sample["ds"].max().to_pydatetime(),
-                "data_fingerprint": f"bench-scale sample of {TRAIN_SERIES} series",
-            },
-            model_store=settings.model_store_location(),
-        )
-        set_alias(conn, FORECASTER, "default", "champion", version)
+    registry = project.registry()
+    version = registry.save(
+        model,
+        metadata={
+            "forecaster": FORECASTER,
+            "kind": "lightgbm",
+            "params": LGB_PARAMS,
+            "features": list(model.features),
+            "train_start": sample["ds"].min().to_pydatetime(),
+            "train_end": sample["ds"].max().to_pydatetime(),
+            "data_fingerprint": f"bench-scale sample of {TRAIN_SERIES} series",
+        },
+    )
+    registry.promote(version.id, reason="bench-scale champion")
     train_s = time.perf_counter() - t0
-    engine.dispose()
     t0 = time.perf_counter()
-    summary = run_pipeline(settings, steps=["predict"])
+    with project:
+        summary = run_pipeline(project, steps=["predict"])
     if summary.status != "succeeded":
         raise SystemExit(f"prevoir set-up predict failed: {summary.error}")
     return {
@@ -288,9 +284,11 @@ def hourly_job(folder: Path, url: str, *, threads: int, new_hour: Path | None) -
 def prevoir_job(folder: Path) -> int:
     """prevoir's hourly run: the four steps of the scheduled job, recorded in the store."""
     from prevoir.config import load_settings
+    from prevoir.workflows.project import open_project
     from prevoir.workflows.runs import run_pipeline
 
-    summary = run_pipeline(load_settings(folder), steps=["extract", "transform", "load", "predict"])
+    with open_project(load_settings(folder), migrate=True) as project:
+        summary = run_pipeline(project, steps=["extract", "transform", "load", "predict"])
     if summary.status != "succeeded":
         raise SystemExit(f"prevoir hourly run failed: {summary.error}")
     return next(s.rows_out for s in summary.steps if s.name == "predict")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from tests.projects import close_opened
 
 
 @pytest.fixture
@@ -16,3 +19,10 @@ def no_prevoir_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("PREVOIR_") and not name.startswith("PREVOIR_TEST_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _close_opened_projects() -> Iterator[None]:
+    """Close the stores that ``tests.projects.opened`` opened during the test."""
+    yield
+    close_opened()

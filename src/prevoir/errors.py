@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DataValidationError",
+    "EmptyStoreError",
     "MissingInputError",
     "NotFoundError",
     "PrevoirError",
@@ -37,6 +38,10 @@ class ConflictError(PrevoirError):
 
 class StoreError(PrevoirError):
     """The store cannot be reached or is not at the expected schema."""
+
+
+class EmptyStoreError(StoreError):
+    """The store has no prevoir tables yet (nothing was ever run or migrated there)."""
 
 
 class ArtifactIntegrityError(PrevoirError):

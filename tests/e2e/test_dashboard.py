@@ -36,10 +36,11 @@ from prevoir.service import create_app
 from prevoir.storage.forecasts import upsert_forecasts
 from prevoir.storage.model_versions import set_alias, set_model_metrics
 from prevoir.storage.observations import read_observations, upsert_observations
-from prevoir.workflows import init_project, open_store, run_pipeline
+from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.access import create_user
 from tests.e2e.conftest import _pg_database
 from tests.integration.helpers import add_version
+from tests.projects import opened
 
 CHROMIUM = Path("/usr/bin/chromium")
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -85,27 +86,24 @@ def _forecasts(actuals: pd.DataFrame, unique_id: str) -> pd.DataFrame:
 def _populate(settings: Settings) -> tuple[int, int]:
     """Load real observations, add a second series, versions and forecasts; (champion,
     challenger) version ids."""
-    summary = run_pipeline(settings, steps=["extract", "transform", "load"])
+    project = opened(settings)
+    summary = run_pipeline(project, steps=["extract", "transform", "load"])
     assert summary.status == "succeeded"
-    engine = open_store(settings)
-    try:
-        with engine.begin() as conn:
-            real = read_observations(conn, "fremont", variables=["total"])
-            half = real.assign(unique_id=SECOND, total=real["total"] / 2)
-            upsert_observations(conn, "fremont", half, ["total"])
-            old = add_version(conn, FORECASTER, profile=settings.profile, run_id=summary.run_id)
-            new = add_version(conn, FORECASTER, profile=settings.profile, kind="seasonal_naive")
-            set_model_metrics(conn, old, {"mae": 31.25, "rmse": 44.5, "n": 480})
-            set_model_metrics(conn, new, {"mae": 29.5, "rmse": 40.25, "n": 480})
-            set_alias(conn, FORECASTER, settings.profile, "champion", old)
-            set_alias(conn, FORECASTER, settings.profile, "challenger", new)
-            for frame in (real.tail(400), half.tail(400)):
-                uid = str(frame[UNIQUE_ID].iloc[0])
-                forecasts = _forecasts(frame, uid)
-                upsert_forecasts(conn, FORECASTER, forecasts, model_version_id=old, run_id=None)
-    finally:
-        engine.dispose()
-    create_user(settings, USER, PASSWORD, "read")
+    with project.store.write() as conn:
+        real = read_observations(conn, "fremont", variables=["total"])
+        half = real.assign(unique_id=SECOND, total=real["total"] / 2)
+        upsert_observations(conn, "fremont", half, ["total"])
+        old = add_version(conn, FORECASTER, profile=settings.profile, run_id=summary.run_id)
+        new = add_version(conn, FORECASTER, profile=settings.profile, kind="seasonal_naive")
+        set_model_metrics(conn, old, {"mae": 31.25, "rmse": 44.5, "n": 480})
+        set_model_metrics(conn, new, {"mae": 29.5, "rmse": 40.25, "n": 480})
+        set_alias(conn, FORECASTER, settings.profile, "champion", old)
+        set_alias(conn, FORECASTER, settings.profile, "challenger", new)
+        for frame in (real.tail(400), half.tail(400)):
+            uid = str(frame[UNIQUE_ID].iloc[0])
+            forecasts = _forecasts(frame, uid)
+            upsert_forecasts(conn, FORECASTER, forecasts, model_version_id=old, run_id=None)
+    create_user(project, USER, PASSWORD, "read")
     return old, new
 
 
@@ -403,8 +401,11 @@ def crypto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
                 env.delenv(name)
         env.setenv("PREVOIR_STORE__URL", f"sqlite:///{folder / 'store.db'}")
         settings = load_settings(folder)
-        assert run_pipeline(settings, steps=["extract", "transform", "load"]).status == "succeeded"
-        create_user(settings, USER, PASSWORD, "read")
+        assert (
+            run_pipeline(opened(settings), steps=["extract", "transform", "load"]).status
+            == "succeeded"
+        )
+        create_user(opened(settings), USER, PASSWORD, "read")
         with TestClient(create_app(settings), follow_redirects=False) as client:
             _login(client)
             yield client

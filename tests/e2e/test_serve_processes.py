@@ -135,6 +135,9 @@ def test_schedule_list_shows_each_job_with_its_next_and_last_firing(
     with (project / "prevoir.toml").open("a") as toml:
         toml.write(JOB.replace("*/3 * * * * *", "0 9 * * 1-5"))
         toml.write('[service.schedule.weekly]\ncron = "30 2 * * 0"\ntimezone = "Europe/Paris"\n')
+    fresh = cli("schedule", "list", check=False)  # a read-only command never creates tables
+    assert fresh.returncode == 6 and "`prevoir db upgrade`" in fresh.stderr
+    cli("db", "upgrade")
     listed = cli("schedule", "list").stdout
     assert "etl" in listed and "0 9 * * 1-5" in listed and "extract transform load" in listed
     assert "30 2 * * 0 (Europe/Paris)" in listed and "all" in listed

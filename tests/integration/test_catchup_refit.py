@@ -17,6 +17,7 @@ from prevoir.storage import tables
 from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY, stored_forecasts
+from tests.projects import opened
 
 TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
 EVERY = 8  # refit windows of 8 hours: 00:00, 08:00 and 16:00 UTC
@@ -57,7 +58,7 @@ def _execute(db_url: str, statement: sa.Executable) -> None:
 
 def _predict(settings: Settings, db_url: str) -> pd.DataFrame:
     _execute(db_url, sa.delete(tables.forecasts))
-    assert run_pipeline(settings, steps=["predict"]).status == "succeeded"
+    assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     return _forecasts(db_url)
 
 
@@ -72,7 +73,7 @@ def test_every_refits_after_refit_points_and_resumes_exactly(
     init_project(project, example="crypto")
     every = _settings(project, db_url, {"refit": "every", "refit_every": EVERY})
     never = _settings(project, db_url, {"refit": "never"})
-    assert run_pipeline(every, steps=TRAIN).status == "succeeded"
+    assert run_pipeline(opened(every), steps=TRAIN).status == "succeeded"
 
     with_refits = _predict(every, db_url)
     champion_only = _predict(never, db_url)
@@ -104,11 +105,11 @@ def test_every_refits_after_refit_points_and_resumes_exactly(
     _execute(db_url, sa.delete(tables.forecasts))
     monkeypatch.setattr(SqlStore, "write_forecasts", crash)
     with pytest.raises(KeyboardInterrupt):
-        run_pipeline(every, steps=["predict"])
+        run_pipeline(opened(every), steps=["predict"])
     partial = _forecasts(db_url)
     assert 0 < len(partial) < len(with_refits) / 2
     monkeypatch.setattr(SqlStore, "write_forecasts", real_write)
-    assert run_pipeline(every, steps=["predict"]).status == "succeeded"
+    assert run_pipeline(opened(every), steps=["predict"]).status == "succeeded"
     pd.testing.assert_frame_equal(_forecasts(db_url), with_refits)
 
 
@@ -118,7 +119,7 @@ def test_always_refits_without_looking_past_the_origin(tmp_path: Path, db_url: s
     params = {"n_estimators": 5, "num_leaves": 4} | ONE_THREAD
     tiny = {"model": {"params": params}, "train_window": 240}
     always = _settings(project, db_url, {"refit": "always", "initial_origins": 3}, close_1h=tiny)
-    assert run_pipeline(always, steps=TRAIN).status == "succeeded"
+    assert run_pipeline(opened(always), steps=TRAIN).status == "succeeded"
     before = _predict(always, db_url)
     first = before["origin"].min()
     _execute(
@@ -134,3 +135,24 @@ def test_always_refits_without_looking_past_the_origin(tmp_path: Path, db_url: s
     champion = _predict(_settings(project, db_url, {"initial_origins": 3}, close_1h=tiny), db_url)
     lgbm = after["forecaster"] == "close_1h"
     assert (after.loc[lgbm, "yhat"] != champion.loc[lgbm, "yhat"]).any()  # it did refit
+
+
+def test_refits_use_the_champions_own_spec_not_the_edited_config(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Horizons edited after training change the next trained version, not catch-up refits:
+    every forecast, from the champion or a refit, has the champion's steps."""
+    project = tmp_path / "crypto"
+    init_project(project, example="crypto")
+    every = {"refit": "every", "refit_every": EVERY}
+    trained = _settings(project, db_url, every, close_1h={"horizons": [1, 2, 3]})
+    summary = run_pipeline(opened(trained), steps=TRAIN)
+    assert summary.status == "succeeded", summary.error
+    edited = _settings(project, db_url, every, close_1h={"horizons": [1, 2, 3, 4, 12]})
+    assert run_pipeline(opened(edited), steps=["predict"]).status == "succeeded"
+    lgbm = _forecasts(db_url).query("forecaster == 'close_1h'")
+    refitted = _window(lgbm["origin"]) > _window(lgbm["origin"]).groupby(
+        lgbm["unique_id"]
+    ).transform("min")
+    assert refitted.any() and (~refitted).any()  # both kinds of origin were forecast
+    assert set(lgbm["step"]) == {1, 2, 3}

@@ -19,19 +19,18 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from prevoir.config import Settings, load_settings
+from prevoir.domain.records import CHALLENGER, CHAMPION
 from prevoir.errors import ConfigError
-from prevoir.registry.lifecycle import CHALLENGER, CHAMPION
 from prevoir.registry.mlflow_mirror import SHA256_TAG, VERSION_TAG
-from prevoir.storage.model_versions import get_alias, get_model_version
 from prevoir.workflows import (
     RunSummary,
     init_project,
-    open_store,
     promote_version,
     recent_runs,
     rollback_champion,
     run_pipeline,
 )
+from tests.projects import opened
 
 pytestmark = [
     pytest.mark.slow,
@@ -71,18 +70,14 @@ def mirrored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirrored]:
     client.create_registered_model(PROD_MODEL)
     client.create_model_version(PROD_MODEL, source=project.as_uri(), tags={VERSION_TAG: "999"})
     client.set_registered_model_alias(PROD_MODEL, CHAMPION, "1")
-    first = run_pipeline(settings, steps=UP_TO_EVALUATE)
+    first = run_pipeline(opened(settings), steps=UP_TO_EVALUATE)
     assert first.status == "succeeded", first.error
     yield Mirrored(settings, first, client)
 
 
 def _store_alias(settings: Settings, forecaster: str, alias: str) -> int | None:
-    engine = open_store(settings)
-    try:
-        with engine.connect() as conn:
-            return get_alias(conn, forecaster, settings.profile, alias)
-    finally:
-        engine.dispose()
+    version = opened(settings).registry().alias(forecaster, alias)
+    return None if version is None else version.id
 
 
 def _mlflow_alias(client: MlflowClient, forecaster: str, alias: str) -> int:
@@ -116,39 +111,33 @@ def test_run_is_mirrored_with_params_metrics_plots_and_model(
     assert parent.data.tags["prevoir.trigger"] == "cli"
     assert parent.data.tags["prevoir.config_hash"] == m.settings.config_hash()
 
-    engine = open_store(m.settings)
-    try:
-        for forecaster, run in children.items():
-            assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
-            with engine.connect() as conn:
-                version = get_model_version(conn, int(run.data.tags[VERSION_TAG]))
-            assert version["forecaster"] == forecaster
-            params = run.data.params
-            horizons = m.settings.forecasters[forecaster].horizons
-            assert params["horizons"] == ",".join(map(str, horizons))
-            assert params["model.kind"] == version["kind"]
-            assert params["data_fingerprint"] == version["data_fingerprint"]
-            assert params["train_end"] == str(version["train_end"])
-            score = "brier" if forecaster == "close_up_1h" else "mae"  # the classifier's
-            assert run.data.metrics[score] == pytest.approx(version["metrics"][score])
-            files = {
-                a.path
-                for folder in ("plot", "metrics", "model")
-                for a in m.client.list_artifacts(run.info.run_id, folder)
-            }
-            plot = "roc_curve" if forecaster == "close_up_1h" else "forecast_vs_actual"
-            assert f"plot/{forecaster}_{plot}.png" in files
-            assert f"metrics/{forecaster}_metrics.json" in files
-            model_file = f"model/{Path(version['artifact_path']).name}"
-            assert model_file in files
-            # the artifact root defaulted to the project's mlartifacts/ folder
-            assert run.info.artifact_uri.startswith(
-                (m.settings.project_dir / "mlartifacts").as_uri()
-            )
-            local = Path(m.client.download_artifacts(run.info.run_id, model_file, str(tmp_path)))
-            assert hashlib.sha256(local.read_bytes()).hexdigest() == version["sha256"]
-    finally:
-        engine.dispose()
+    registry = opened(m.settings).registry()
+    for forecaster, run in children.items():
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        version = registry.get(int(run.data.tags[VERSION_TAG]))
+        assert version.forecaster == forecaster
+        params = run.data.params
+        horizons = m.settings.forecasters[forecaster].horizons
+        assert params["horizons"] == ",".join(map(str, horizons))
+        assert params["model.kind"] == version.kind
+        assert params["data_fingerprint"] == version.data_fingerprint
+        assert params["train_end"] == str(version.train_end)
+        score = "brier" if forecaster == "close_up_1h" else "mae"  # the classifier's
+        assert run.data.metrics[score] == pytest.approx(version.metrics[score])
+        files = {
+            a.path
+            for folder in ("plot", "metrics", "model")
+            for a in m.client.list_artifacts(run.info.run_id, folder)
+        }
+        plot = "roc_curve" if forecaster == "close_up_1h" else "forecast_vs_actual"
+        assert f"plot/{forecaster}_{plot}.png" in files
+        assert f"metrics/{forecaster}_metrics.json" in files
+        model_file = f"model/{Path(version.artifact_path).name}"
+        assert model_file in files
+        # the artifact root defaulted to the project's mlartifacts/ folder
+        assert run.info.artifact_uri.startswith((m.settings.project_dir / "mlartifacts").as_uri())
+        local = Path(m.client.download_artifacts(run.info.run_id, model_file, str(tmp_path)))
+        assert hashlib.sha256(local.read_bytes()).hexdigest() == version.sha256
     assert children["close_1h"].data.params["model.n_estimators"] == "20"
 
 
@@ -158,21 +147,19 @@ def test_each_version_is_registered_and_aliases_follow_every_move(mirrored: Mirr
         champion = _store_alias(m.settings, forecaster, CHAMPION)
         found = m.client.get_model_version_by_alias(f"dev.{forecaster}", CHAMPION)
         assert found.tags[VERSION_TAG] == str(champion)
-        engine = open_store(m.settings)
-        with engine.connect() as conn:
-            assert found.tags[SHA256_TAG] == get_model_version(conn, champion)["sha256"]
-        engine.dispose()
+        assert champion is not None
+        assert found.tags[SHA256_TAG] == opened(m.settings).registry().get(champion).sha256
     _assert_aliases_match(m)
 
-    second = run_pipeline(m.settings, steps=["train", "evaluate"])
+    second = run_pipeline(opened(m.settings), steps=["train", "evaluate"])
     assert second.status == "succeeded", second.error
     _assert_aliases_match(m)  # train moved challenger, evaluate (maybe) champion
 
     before = _store_alias(m.settings, "close_1h", CHAMPION)
-    move = rollback_champion(m.settings, "close_1h")
+    move = rollback_champion(opened(m.settings), "close_1h")
     assert move.old == before and move.new != before
     assert _mlflow_alias(m.client, "close_1h", CHAMPION) == move.new
-    promote_version(m.settings, before, reason="back again")
+    promote_version(opened(m.settings), before, reason="back again")
     assert _mlflow_alias(m.client, "close_1h", CHAMPION) == before
     _assert_aliases_match(m)
     versions = m.client.search_model_versions("name = 'dev.close_1h'")
@@ -203,7 +190,7 @@ def test_an_unreachable_tracking_server_does_not_fail_the_run(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # fail fast, not in minutes
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     down = _settings(m.settings.project_dir, tracking_uri=f"http://127.0.0.1:{_closed_port()}")
-    summary = run_pipeline(down, steps=["train"])
+    summary = run_pipeline(opened(down), steps=["train"])
     assert summary.status == "succeeded", summary.error
     notes = [n for n in summary.notes if "MLflow" in n]
     assert len(notes) == 1 and "could not be written" in notes[0]
@@ -211,11 +198,11 @@ def test_an_unreachable_tracking_server_does_not_fail_the_run(
     assert missed not in {
         int(v.tags[VERSION_TAG]) for v in m.client.search_model_versions("name = 'dev.close_1h'")
     }
-    promote_version(down, missed)  # the store moves even though MLflow is down
+    promote_version(opened(down), missed)  # the store moves even though MLflow is down
     assert _store_alias(down, "close_1h", CHAMPION) == missed
 
     # MLflow back: the next move registers the version it missed, from the store's file
-    promote_version(m.settings, missed, reason="again, mirrored")
+    promote_version(opened(m.settings), missed, reason="again, mirrored")
     found = m.client.get_model_version_by_alias("dev.close_1h", CHAMPION)
     assert found.tags[VERSION_TAG] == str(missed)
     assert found.source.startswith("file://")
@@ -227,18 +214,18 @@ def test_mlflow_section_without_mlflow_installed_is_a_config_error(
     m = mirrored
     monkeypatch.setitem(sys.modules, "mlflow", None)  # what `import mlflow` sees uninstalled
     monkeypatch.delitem(sys.modules, "prevoir.registry.mlflow_mirror")
-    runs_before = len(recent_runs(m.settings, limit=1000))
+    runs_before = len(recent_runs(opened(m.settings), limit=1000))
     with pytest.raises(ConfigError, match=r"pip install 'prevoir\[mlflow\]'"):
-        run_pipeline(m.settings, steps=["train"])
+        run_pipeline(opened(m.settings), steps=["train"])
     with pytest.raises(ConfigError, match=r"\[mlflow\] section"):
-        rollback_champion(m.settings, "close_1h")
-    assert len(recent_runs(m.settings, limit=1000)) == runs_before  # nothing was started
+        rollback_champion(opened(m.settings), "close_1h")
+    assert len(recent_runs(opened(m.settings), limit=1000)) == runs_before  # nothing was started
 
 
 def test_an_unsupported_tracking_uri_is_a_config_error_before_the_run(mirrored: Mirrored) -> None:
     m = mirrored
     wrong = _settings(m.settings.project_dir, tracking_uri="ftp://mlflow.example/store")
-    runs_before = len(recent_runs(m.settings, limit=1000))
+    runs_before = len(recent_runs(opened(m.settings), limit=1000))
     with pytest.raises(ConfigError, match=r"\[mlflow\] tracking_uri 'ftp://mlflow.example/store'"):
-        run_pipeline(wrong, steps=["train"])
-    assert len(recent_runs(m.settings, limit=1000)) == runs_before
+        run_pipeline(opened(wrong), steps=["train"])
+    assert len(recent_runs(opened(m.settings), limit=1000)) == runs_before

@@ -16,6 +16,7 @@ from prevoir.errors import ArtifactIntegrityError
 from prevoir.storage import tables
 from prevoir.workflows import init_project, list_versions, run_pipeline
 from tests.integration.helpers import stored_forecasts
+from tests.projects import opened
 
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
 
@@ -29,11 +30,11 @@ def _settings(tmp_path: Path, db_url: str, **more: object) -> Settings:
 def test_versions_can_live_at_an_fsspec_url(tmp_path: Path, db_url: str) -> None:
     root = f"memory://prevoir-{uuid.uuid4().hex[:8]}/models"
     settings = _settings(tmp_path, db_url, model_store=root)
-    assert run_pipeline(settings).status == "succeeded"
-    versions = list_versions(settings)
-    assert versions and all(v["artifact_path"].startswith(root + "/") for v in versions)
+    assert run_pipeline(opened(settings)).status == "succeeded"
+    versions = list_versions(opened(settings))
+    assert versions and all(v.artifact_path.startswith(root + "/") for v in versions)
     fs = fsspec.filesystem("memory")
-    assert all(fs.exists(v["artifact_path"]) for v in versions)
+    assert all(fs.exists(v.artifact_path) for v in versions)
     assert not (settings.artifacts_path() / "models").exists()
     assert len(stored_forecasts(db_url)) > 0  # predict loaded the champions from there
 
@@ -42,14 +43,14 @@ def test_a_changed_or_missing_artifact_is_refused_and_forecasts_stay(
     tmp_path: Path, db_url: str
 ) -> None:
     settings = _settings(tmp_path, db_url)
-    assert run_pipeline(settings).status == "succeeded"
+    assert run_pipeline(opened(settings)).status == "succeeded"
     before = stored_forecasts(db_url)
     champion = next(
         v
-        for v in list_versions(settings)
-        if "dev:champion" in v["aliases"] and v["forecaster"] == "close_1h"
+        for v in list_versions(opened(settings))
+        if "dev:champion" in v.aliases and v.forecaster == "close_1h"
     )
-    artifact = Path(champion["artifact_path"])
+    artifact = Path(champion.artifact_path)
     original = artifact.read_bytes()
     newest = before["origin"].max()
 
@@ -63,13 +64,13 @@ def test_a_changed_or_missing_artifact_is_refused_and_forecasts_stay(
         (artifact.unlink, "is missing"),
     ):
         damage()
-        summary = run_pipeline(settings, steps=["predict"])
+        summary = run_pipeline(opened(settings), steps=["predict"])
         assert summary.status == "failed" and summary.error is not None
         assert isinstance(summary.error.cause, ArtifactIntegrityError)
         assert str(artifact) in str(summary.error) and message in str(summary.error)
         pd.testing.assert_frame_equal(stored_forecasts(db_url), remaining)
     artifact.write_bytes(original)
-    assert run_pipeline(settings, steps=["predict"]).status == "succeeded"
+    assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     pd.testing.assert_frame_equal(stored_forecasts(db_url), before)
 
 

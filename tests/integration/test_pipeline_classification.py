@@ -14,6 +14,7 @@ from prevoir.config import Settings, load_settings
 from prevoir.storage import tables
 from prevoir.workflows import init_project, run_pipeline
 from tests.integration.helpers import stored_forecasts
+from tests.projects import opened
 
 NAME = "close_up_1h"
 TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
@@ -44,7 +45,7 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
     tmp_path: Path, db_url: str
 ) -> None:
     settings = _settings(tmp_path, db_url)
-    run = run_pipeline(settings)
+    run = run_pipeline(opened(settings))
     assert run.status == "succeeded", run.error
     assert any(
         note.startswith(f"{NAME}: version ") and "promoted over none (gates passed: brier" in note
@@ -62,8 +63,8 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
     assert {"accuracy", "f1", "roc_auc", "log_loss", "brier", "n"} <= set(metrics)
     assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["brier"] <= 1
     assert metrics["n"] > 300  # every origin between cut-offs is scored, not one per fold
-    assert version["params"]["task"] == "classification"  # type: ignore[index]
-    assert version["params"]["label"] == {"rule": "up", "threshold": None}  # type: ignore[index]
+    assert version["params"]["task"] == "classification"
+    assert version["params"]["label"] == {"rule": "up", "threshold": None}
 
     artifacts = pd.DataFrame(
         _rows(db_url, sa.select(tables.artifacts).where(tables.artifacts.c.step == "evaluate"))
@@ -83,7 +84,7 @@ def test_crypto_close_up_stores_probabilities_metrics_and_plots(
     assert written["metrics"] == {k: v for k, v in metrics.items() if k not in facts}
     assert metrics["train_rows"] > 0 and metrics["all_missing_features"] == []
 
-    again = run_pipeline(settings, steps=["train", "evaluate", "predict"])
+    again = run_pipeline(opened(settings), steps=["train", "evaluate", "predict"])
     assert again.status == "succeeded", again.error
     assert any(f"{NAME}: version 2 promoted over 1 (gates passed: brier" in n for n in again.notes)
     assert any(f"{NAME}: forecasts are up to date" in note for note in again.notes)
@@ -96,7 +97,7 @@ def test_a_label_that_never_holds_is_evaluated_without_a_roc_curve(
 ) -> None:
     """BTC never closed above 10^9 USDT: one class, so no ROC curve and ROC AUC null."""
     never = {"rule": "above", "threshold": 1e9}
-    run = run_pipeline(_settings(tmp_path, db_url, label=never), steps=TRAIN)
+    run = run_pipeline(opened(_settings(tmp_path, db_url, label=never)), steps=TRAIN)
     assert run.status == "succeeded", run.error
     assert f"{NAME}: one class in the backtest, no ROC curve" in run.notes
     (version,) = _rows(db_url, sa.select(tables.model_versions))

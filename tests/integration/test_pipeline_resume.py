@@ -16,6 +16,7 @@ from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY
 from tests.integration.helpers import stored_forecasts as _forecasts
+from tests.projects import opened
 
 # the module, not the step function the package re-exports under the same name
 predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
@@ -32,7 +33,8 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
     settings = _settings(tmp_path, db_url)
     assert (
         run_pipeline(
-            settings, steps=["extract", "transform", "load", "features", "train", "evaluate"]
+            opened(settings),
+            steps=["extract", "transform", "load", "features", "train", "evaluate"],
         ).status
         == "succeeded"
     )
@@ -48,19 +50,19 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
 
     monkeypatch.setattr(SqlStore, "write_forecasts", crash_on_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        run_pipeline(settings, steps=["predict"])
+        run_pipeline(opened(settings), steps=["predict"])
     partial = _forecasts(db_url)
     assert partial["unique_id"].nunique() == 1  # one series committed, the rest not
 
     monkeypatch.setattr(SqlStore, "write_forecasts", real_write)
-    assert run_pipeline(settings, steps=["predict"]).status == "succeeded"
+    assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     resumed = _forecasts(db_url)
 
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(sa.delete(tables.forecasts))
     engine.dispose()
-    assert run_pipeline(settings, steps=["predict"]).status == "succeeded"
+    assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     uninterrupted = _forecasts(db_url)
 
     assert not resumed.duplicated(KEY).any()

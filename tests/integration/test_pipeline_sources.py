@@ -11,6 +11,7 @@ from prevoir.config import load_settings
 from prevoir.storage.observations import read_observations
 from prevoir.testing import make_series
 from prevoir.workflows import run_pipeline
+from tests.projects import opened
 
 CONFIG = """
 [datasets.panel]
@@ -43,7 +44,7 @@ def _panel() -> pd.DataFrame:
 def _run(project: Path, source: str, db_url: str) -> pd.DataFrame:
     (project / "prevoir.toml").write_text(CONFIG.format(source=source))
     settings = load_settings(project, overrides={"store": {"url": db_url}})
-    summary = run_pipeline(settings)
+    summary = run_pipeline(opened(settings))
     assert summary.status == "succeeded", summary.error
     engine = sa.create_engine(db_url)
     try:

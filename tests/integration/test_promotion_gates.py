@@ -16,6 +16,7 @@ from prevoir.config import Settings, load_settings
 from prevoir.errors import PrevoirError
 from prevoir.workflows import init_project, list_versions, run_pipeline
 from tests.integration.helpers import stored_forecasts
+from tests.projects import opened
 
 TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
 CHEAP = {"n_estimators": 20, "n_jobs": 1}
@@ -32,17 +33,17 @@ def _crypto(tmp_path: Path, db_url: str, **close_1h: Any) -> Settings:
 def _champion(settings: Settings, forecaster: str) -> int:
     tag = f"{settings.profile}:champion"
     return next(
-        int(v["id"]) for v in list_versions(settings, forecaster=forecaster) if tag in v["aliases"]
+        v.id for v in list_versions(opened(settings), forecaster=forecaster) if tag in v.aliases
     )
 
 
 def test_gates_keep_the_champion_and_say_why(tmp_path: Path, db_url: str) -> None:
     first = _crypto(tmp_path, db_url)
-    assert run_pipeline(first).status == "succeeded"
+    assert run_pipeline(opened(first)).status == "succeeded"
     champion, forecasts = _champion(first, "close_1h"), stored_forecasts(db_url)
 
     too_few = _crypto(tmp_path, db_url, gates={"min_rows": 10**9})
-    summary = run_pipeline(too_few, steps=["train", "evaluate"])
+    summary = run_pipeline(opened(too_few), steps=["train", "evaluate"])
     assert summary.status == "succeeded"
     note = next(n for n in summary.notes if n.startswith("close_1h"))
     assert f"champion {champion} stays" in note and "training rows" in note
@@ -52,14 +53,14 @@ def test_gates_keep_the_champion_and_say_why(tmp_path: Path, db_url: str) -> Non
     worse = _crypto(
         tmp_path, db_url, model={"params": {"n_estimators": 1, "num_leaves": 2, "n_jobs": 1}}
     )
-    summary = run_pipeline(worse, steps=["train", "evaluate"])
+    summary = run_pipeline(opened(worse), steps=["train", "evaluate"])
     note = next(n for n in summary.notes if n.startswith("close_1h"))
     assert "is worse than the champion's" in note and f"champion {champion} stays" in note
     assert _champion(worse, "close_1h") == champion
     pd.testing.assert_frame_equal(stored_forecasts(db_url), forecasts)
 
     # the same config again passes every gate: promoted, with the reason in the history
-    summary = run_pipeline(first, steps=["train", "evaluate"])
+    summary = run_pipeline(opened(first), steps=["train", "evaluate"])
     assert any("promoted over" in n for n in summary.notes if n.startswith("close_1h"))
     assert _champion(first, "close_1h") != champion
 
@@ -68,7 +69,7 @@ def test_a_failing_evaluate_or_a_missing_source_changes_nothing(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _crypto(tmp_path, db_url)
-    assert run_pipeline(settings).status == "succeeded"
+    assert run_pipeline(opened(settings)).status == "succeeded"
     champions = {f: _champion(settings, f) for f in ("close_1h", "close_naive")}
     forecasts = stored_forecasts(db_url)
 
@@ -77,14 +78,14 @@ def test_a_failing_evaluate_or_a_missing_source_changes_nothing(
 
     with monkeypatch.context() as patch:
         patch.setattr(evaluate_module, "backtest", broken)
-        failed = run_pipeline(settings, steps=["train", "evaluate"])
+        failed = run_pipeline(opened(settings), steps=["train", "evaluate"])
     assert failed.status == "failed" and failed.error is not None
     assert failed.error.step == "evaluate"
     assert {f: _champion(settings, f) for f in champions} == champions
 
     for path in (tmp_path / "crypto" / "data").glob("Binance_*_1h.csv"):
         path.unlink()
-    gone = run_pipeline(settings, steps=[*TRAIN, "predict"])
+    gone = run_pipeline(opened(settings), steps=[*TRAIN, "predict"])
     assert gone.status == "failed" and gone.error is not None and gone.error.step == "extract"
     assert "Binance_" in str(gone.error)
     assert {f: _champion(settings, f) for f in champions} == champions

@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from prevoir.domain.records import CHAMPION
 from prevoir.errors import ConflictError, NotFoundError
-from prevoir.registry.lifecycle import CHAMPION, promote, prune, rollback
+from prevoir.registry.registry import Registry
 from prevoir.storage.forecasts import upsert_forecasts
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
 from prevoir.storage.model_versions import get_alias, list_alias_history, set_alias
+from prevoir.storage.store import Store
 from prevoir.storage.tables import locks
 from tests.integration.helpers import START, add_version
 
@@ -41,36 +43,44 @@ def test_every_alias_move_is_recorded_with_the_version_it_left(engine: sa.Engine
         assert set_alias(conn, "f1", "prod", CHAMPION, v1, action="promote", reason="first") is None
         assert set_alias(conn, "f1", "prod", CHAMPION, v2, action="promote", reason="better") == v1
         history = list_alias_history(conn, "f1", "prod", CHAMPION)
-    assert [(h["version_id"], h["previous_version_id"]) for h in history] == [(v1, None), (v2, v1)]
-    assert [h["reason"] for h in history] == ["first", "better"]
+    assert [(h.version_id, h.previous_version_id) for h in history] == [(v1, None), (v2, v1)]
+    assert [h.reason for h in history] == ["first", "better"]
+
+
+def _registry(engine: sa.Engine, profile: str = "prod", folder: Path = Path()) -> Registry:
+    return Registry(Store(engine), profile=profile, model_store=str(folder))
 
 
 def test_rollback_walks_back_through_champions_and_skips_pruned_ones(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         v1, v2, v3, v4 = _versions(conn, 4)
-        for version in (v1, v2, v3):
-            promote(conn, version, profile="prod", reason="test")
-        assert rollback(conn, "f1", profile="prod").new == v2
-        assert rollback(conn, "f1", profile="prod").new == v1  # further back, not back to v3
-        with pytest.raises(ConflictError, match="no earlier champion"):
-            rollback(conn, "f1", profile="prod")
-        promote(conn, v4, profile="prod", reason="test")
-        move = rollback(conn, "f1", profile="prod")
-        assert (move.old, move.new) == (v4, v1)
-        assert get_alias(conn, "f1", "prod", CHAMPION) == v1
+    prod = _registry(engine)
+    for version in (v1, v2, v3):
+        prod.promote(version, reason="test")
+    assert prod.rollback("f1").new == v2
+    assert prod.rollback("f1").new == v1  # further back, not back to v3
+    with pytest.raises(ConflictError, match="no earlier champion"):
+        prod.rollback("f1")
+    prod.promote(v4, reason="test")
+    move = prod.rollback("f1")
+    assert (move.old, move.new) == (v4, v1)
+    alias = prod.alias("f1", CHAMPION)
+    assert alias is not None and alias.id == v1
 
 
 def test_rollback_is_per_profile(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         v1, v2 = _versions(conn, 2)
-        promote(conn, v1, profile="prod", reason="test")
-        promote(conn, v2, profile="prod", reason="test")
-        promote(conn, v2, profile="dev", reason="test")
-        with pytest.raises(ConflictError):
-            rollback(conn, "f1", profile="dev")
-        with pytest.raises(NotFoundError, match="no champion in profile 'staging'"):
-            rollback(conn, "f1", profile="staging")
-        assert rollback(conn, "f1", profile="prod").new == v1
+    prod, dev = _registry(engine), _registry(engine, "dev")
+    prod.promote(v1, reason="test")
+    prod.promote(v2, reason="test")
+    dev.promote(v2, reason="test")
+    with pytest.raises(ConflictError):
+        dev.rollback("f1")
+    with pytest.raises(NotFoundError, match="no champion in profile 'staging'"):
+        _registry(engine, "staging").rollback("f1")
+    assert prod.rollback("f1").new == v1
+    with engine.connect() as conn:
         assert get_alias(conn, "f1", "dev", CHAMPION) == v2
 
 
@@ -86,7 +96,6 @@ def test_prune_keeps_the_newest_and_everything_referenced(
                 / f"{'f1' if version in ids else 'f2'}-{[*ids, *other].index(version) % 6}.pkl"
             )
             path.write_bytes(b"model")
-        promote(conn, ids[0], profile="dev", reason="old champion of another profile")
         frame = pd.DataFrame(
             {
                 "unique_id": ["a"],
@@ -99,8 +108,11 @@ def test_prune_keeps_the_newest_and_everything_referenced(
         upsert_forecasts(
             conn, "f1", frame, model_version_id=ids[1], run_id=None, issued_at=datetime.now(UTC)
         )
-        assert prune(conn, keep=2, dry_run=True) == ids[2:4]
-        assert prune(conn, keep=2) == ids[2:4]
+    _registry(engine, "dev").promote(ids[0], reason="old champion of another profile")
+    registry = _registry(engine, folder=tmp_path)
+    assert registry.prune(keep=2, dry_run=True) == ids[2:4]
+    assert registry.prune(keep=2) == ids[2:4]
+    with engine.connect() as conn:
         left = {int(v) for v in conn.execute(sa.text("SELECT id FROM model_versions")).scalars()}
     assert left == {ids[0], ids[1], ids[4], ids[5], *other}
     assert not (tmp_path / "f1-2.pkl").exists() and not (tmp_path / "f1-3.pkl").exists()
@@ -113,7 +125,7 @@ def test_prune_keeps_a_file_another_version_still_uses(engine: sa.Engine, tmp_pa
     with engine.begin() as conn:
         old = add_version(conn, "f1", artifact_path=str(shared))
         add_version(conn, "f1", artifact_path=str(shared))
-        assert prune(conn, keep=1) == [old]
+    assert _registry(engine, folder=tmp_path).prune(keep=1) == [old]
     assert shared.exists()
 
 

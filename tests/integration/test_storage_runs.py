@@ -44,17 +44,17 @@ def test_runs_and_steps_round_trip(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         runs = list_runs(conn, limit=5)
         one = get_run(conn, first)
-    assert [r["id"] for r in runs] == [second, first]
-    assert runs[0]["status"] == "running" and runs[0]["finished_at"] is None
-    assert one["steps"] == ["load", "train"]
-    assert one["status"] == "failed" and one["error"] == "train failed"
-    assert one["finished_at"] >= one["started_at"]
-    records = one["step_records"]
-    assert [s["name"] for s in records] == ["load", "train"]
-    assert records[0]["files"] == ["a.parquet", "b.png"]
-    assert records[0]["started_at"] == START
-    assert (records[0]["rows_in"], records[0]["rows_out"]) == (10, 8)
-    assert records[1]["error"] == "boom"
+    assert [r.id for r in runs] == [second, first]
+    assert runs[0].status == "running" and runs[0].finished_at is None
+    assert one.steps == ("load", "train")
+    assert one.status == "failed" and one.error == "train failed"
+    assert one.finished_at >= one.started_at
+    records = one.step_records
+    assert [s.name for s in records] == ["load", "train"]
+    assert records[0].files == ("a.parquet", "b.png")
+    assert records[0].started_at == START
+    assert (records[0].rows_in, records[0].rows_out) == (10, 8)
+    assert records[1].error == "boom"
 
 
 def test_run_errors_name_the_run(engine: sa.Engine) -> None:
@@ -94,13 +94,13 @@ def test_model_versions_and_aliases(engine: sa.Engine) -> None:
         listed = list_model_versions(conn, "f1")
         with pytest.raises(NotFoundError, match=r"model version 999 .*prevoir models list"):
             get_model_version(conn, 999)
-    assert version["params"] == {"num_leaves": 31}
-    assert version["features"] == ["lag_1", "hour"]
-    assert version["metrics"] == {"mae": 2.0, "rmse": 3.0}
-    assert version["train_start"] == START and version["run_id"] == run_id
-    assert [v["id"] for v in listed] == [v1, v2]
-    assert listed[0]["aliases"] == ["prod:challenger"]
-    assert listed[1]["aliases"] == ["prod:champion"]
+    assert version.params == {"num_leaves": 31}
+    assert version.features == ["lag_1", "hour"]
+    assert version.metrics == {"mae": 2.0, "rmse": 3.0}
+    assert version.train_start == START and version.run_id == run_id
+    assert [v.id for v in listed] == [v1, v2]
+    assert listed[0].aliases == ("prod:challenger",)
+    assert listed[1].aliases == ("prod:champion",)
 
 
 def test_latest_artifact(engine: sa.Engine) -> None:
@@ -150,8 +150,8 @@ def test_latest_artifact(engine: sa.Engine) -> None:
         found = latest_artifact(conn, forecaster="f1", kind="features")
         shared = latest_artifact(conn, forecaster=None, kind="features")
         by_run = list_artifacts(conn, run_id=run2)
-    assert found is not None and found["id"] == newest
-    assert (found["path"], found["rows"], found["run_id"]) == ("new.parquet", 12, run2)
-    assert found["created_at"].tzinfo is not None
-    assert shared is not None and shared["path"] == "shared.parquet"
-    assert [a["path"] for a in by_run] == ["new.parquet", "plot.png", "shared.parquet"]
+    assert found is not None and found.id == newest
+    assert (found.path, found.rows, found.run_id) == ("new.parquet", 12, run2)
+    assert found.created_at.tzinfo is not None
+    assert shared is not None and shared.path == "shared.parquet"
+    assert [a.path for a in by_run] == ["new.parquet", "plot.png", "shared.parquet"]

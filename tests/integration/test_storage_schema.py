@@ -22,6 +22,7 @@ from prevoir.storage.engine import (
     upgrade_schema,
 )
 from prevoir.storage.model_versions import list_alias_history
+from prevoir.storage.store import Store
 from prevoir.storage.tables import aliases, metadata, runs
 from tests.integration.helpers import START, add_version
 
@@ -79,7 +80,7 @@ def test_0003_seeds_the_alias_history_from_existing_aliases(db_url: str) -> None
             history = list_alias_history(conn, "f", "prod", "champion")
     finally:
         engine.dispose()
-    assert [(h["version_id"], h["action"]) for h in history] == [(1, "set")]
+    assert [(h.version_id, h.action) for h in history] == [(1, "set")]
 
 
 def test_check_constraints_guard_run_status(engine: sa.Engine) -> None:
@@ -137,3 +138,43 @@ def test_unreachable_postgres_masks_password() -> None:
     assert "hunter2" not in message
     assert "bob:***@127.0.0.1:1/nowhere" in message
     assert "check host, port" in message
+
+
+def test_a_store_opened_without_migrating_says_which_command_creates_or_upgrades_it(
+    db_url: str,
+) -> None:
+    with pytest.raises(StoreError, match=r"no prevoir tables yet: run .*`prevoir run`"):
+        Store.open(db_url)
+    with Store.connect(db_url) as store:
+        upgrade_schema(store.engine, "0003")
+    with pytest.raises(StoreError, match=r"at schema revision 0003, .*`prevoir db upgrade`"):
+        Store.open(db_url)
+    with Store.open(db_url, migrate=True) as store, store.read() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == schema_revision(
+            store.engine
+        )
+    with Store.open(db_url) as store:  # at the head now: opens without migrating
+        assert store.upgrade()[0] == store.upgrade()[1]
+
+
+def test_a_missing_sqlite_store_is_not_created_by_looking_at_it(tmp_path: Path) -> None:
+    path = tmp_path / "other-profile.db"
+    assert Store.existing(f"sqlite:///{path}") is None
+    assert not path.exists()
+    with Store.open(f"sqlite:///{path}", migrate=True):
+        pass
+    found = Store.existing(f"sqlite:///{path}")
+    assert found is not None
+    found.close()
+
+
+def test_a_write_block_commits_everything_or_nothing(db_url: str) -> None:
+    with Store.open(db_url, migrate=True) as store:
+        with pytest.raises(RuntimeError), store.write() as conn:
+            add_version(conn, "f1")
+            raise RuntimeError("interrupted")
+        with store.write() as conn:
+            add_version(conn, "f2")
+        with store.read() as conn:
+            names = conn.execute(sa.text("SELECT forecaster FROM model_versions")).scalars()
+            assert list(names) == ["f2"]

@@ -15,6 +15,7 @@ from prevoir.errors import ConflictError
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps import STEPS, StepOutcome
 from prevoir.workflows import init_project, list_versions, recent_runs, run_pipeline
+from tests.projects import opened
 
 PREPARE = ["extract", "transform", "load", "features"]
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
@@ -35,7 +36,7 @@ def test_a_second_training_is_refused_while_the_first_holds_the_lease(
     project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _settings(project, db_url, "dev")
-    assert run_pipeline(settings, steps=PREPARE).status == "succeeded"
+    assert run_pipeline(opened(settings), steps=PREPARE).status == "succeeded"
     entered, release = Event(), Event()
     real_train = STEPS["train"]
 
@@ -46,29 +47,29 @@ def test_a_second_training_is_refused_while_the_first_holds_the_lease(
 
     monkeypatch.setitem(STEPS, "train", slow_train)
     with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(run_pipeline, settings, steps=["train", "evaluate"])
+        first = pool.submit(run_pipeline, opened(settings), steps=["train", "evaluate"])
         assert entered.wait(300)
         with pytest.raises(ConflictError, match=r"'close_1h' \(dev\) is being trained by run"):
-            run_pipeline(settings, steps=["train", "evaluate"])
+            run_pipeline(opened(settings), steps=["train", "evaluate"])
         release.set()
         summary = first.result()
     assert summary.status == "succeeded"
-    refused, *_ = recent_runs(settings)
-    assert refused["status"] == "failed" and "is being trained by run" in refused["error"]
-    versions = list_versions(settings)
-    assert {v["run_id"] for v in versions} == {summary.run_id}  # only the first trained
-    champions = {v["forecaster"] for v in versions if "dev:champion" in v["aliases"]}
+    refused, *_ = recent_runs(opened(settings))
+    assert refused.status == "failed" and "is being trained by run" in str(refused.error)
+    versions = list_versions(opened(settings))
+    assert {v.run_id for v in versions} == {summary.run_id}  # only the first trained
+    champions = {v.forecaster for v in versions if "dev:champion" in v.aliases}
     assert champions == set(settings.forecasters)
     monkeypatch.setitem(STEPS, "train", real_train)
-    assert run_pipeline(settings, steps=["train"]).status == "succeeded"  # lease released
+    assert run_pipeline(opened(settings), steps=["train"]).status == "succeeded"  # lease released
 
 
 def test_a_dev_run_never_changes_the_prod_champion(project: Path, db_url: str) -> None:
     prod = _settings(project, db_url, "prod")
     dev = _settings(project, db_url, "dev")
-    assert run_pipeline(prod, steps=[*PREPARE, "train", "evaluate"]).status == "succeeded"
+    assert run_pipeline(opened(prod), steps=[*PREPARE, "train", "evaluate"]).status == "succeeded"
     before = _champions(prod)
-    assert run_pipeline(dev, steps=[*PREPARE, "train", "evaluate"]).status == "succeeded"
+    assert run_pipeline(opened(dev), steps=[*PREPARE, "train", "evaluate"]).status == "succeeded"
     after = _champions(prod)
     assert after == before and set(after) == set(prod.forecasters)
     dev_champions = _champions(dev)
@@ -78,4 +79,4 @@ def test_a_dev_run_never_changes_the_prod_champion(project: Path, db_url: str) -
 
 def _champions(settings: Settings) -> dict[str, Any]:
     tag = f"{settings.profile}:champion"
-    return {v["forecaster"]: v["id"] for v in list_versions(settings) if tag in v["aliases"]}
+    return {v.forecaster: v.id for v in list_versions(opened(settings)) if tag in v.aliases}

@@ -35,7 +35,8 @@ from prevoir.service.app import create_app
 from prevoir.service.auth import issue_token
 from prevoir.storage.users import add_user
 from prevoir.workflows.access import Principal, authenticate_password, create_user
-from prevoir.workflows.project import init_project
+from prevoir.workflows.project import open_project
+from prevoir.workflows.scaffold import init_project
 from tests.integration.conftest import db_url, pg_schema_url
 
 __all__ = ["PASSWORD", "USERS", "Service", "db_url", "pg_schema_url", "service_client"]
@@ -59,7 +60,7 @@ class Service:
     @property
     def engine(self) -> sa.Engine:
         """The app's own engine, to arrange or check the store directly."""
-        engine: sa.Engine = self.client.app.state.prevoir.engine  # type: ignore[attr-defined]
+        engine: sa.Engine = self.client.app.state.prevoir.project.store.engine  # type: ignore[attr-defined]
         return engine
 
 
@@ -69,16 +70,13 @@ def password_hash(tmp_path_factory: pytest.TempPathFactory) -> str:
     project = tmp_path_factory.mktemp("hash")
     init_project(project, example="bikes")
     settings = load_settings(project, overrides={"store": {"url": f"sqlite:///{project}/h.db"}})
-    create_user(settings, "scratch", PASSWORD, "read")
-    engine = sa.create_engine(settings.store_url())
-    try:
-        with engine.connect() as conn:
-            assert authenticate_password(conn, "scratch", PASSWORD) is not None
+    with open_project(settings, migrate=True) as project:
+        create_user(project, "scratch", PASSWORD, "read")
+        assert authenticate_password(project, "scratch", PASSWORD) is not None
+        with project.store.read() as conn:
             stored = conn.exec_driver_sql(
                 "SELECT password_hash FROM users WHERE username = 'scratch'"
             ).scalar_one()
-    finally:
-        engine.dispose()
     return str(stored)
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from prevoir.config import Settings, load_settings
 from prevoir.workflows import init_project
 from prevoir.workflows.access import create_key
+from tests.projects import opened
 
 T = TypeVar("T")
 
@@ -30,7 +31,7 @@ def project_settings(project: Path, db_url: str, **service: Any) -> Settings:
 
 def key_headers(settings: Settings, role: str) -> dict[str, str]:
     """Headers carrying a fresh API key with ``role``."""
-    _key_id, key = create_key(settings, f"test-{role}", role)
+    _key_id, key = create_key(opened(settings), f"test-{role}", role)
     return {"X-API-Key": key}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from prevoir.registry.lifecycle import CHAMPION
+from prevoir.domain.records import CHAMPION
 from prevoir.storage.model_versions import get_alias
 from tests.integration.helpers import add_version
 from tests.service.conftest import PASSWORD, Service

@@ -25,7 +25,7 @@ from prevoir.workflows.access import (
     remove_user,
     revoke_key,
 )
-from prevoir.workflows.runs import open_store
+from tests.projects import opened
 
 PASSWORD = "correct horse battery"
 
@@ -34,8 +34,8 @@ PASSWORD = "correct horse battery"
 def settings(db_url: str, tmp_path: Path, no_prevoir_env: None) -> Settings:
     """A project with no datasets on ``db_url``, users alice (admin) and rita (read)."""
     configured = Settings(project_dir=tmp_path, store={"url": db_url})
-    create_user(configured, "alice", PASSWORD, "admin")
-    create_user(configured, "rita", PASSWORD, "read")
+    create_user(opened(configured), "alice", PASSWORD, "admin")
+    create_user(opened(configured), "rita", PASSWORD, "read")
     return configured
 
 
@@ -137,44 +137,40 @@ def test_removing_a_user_invalidates_their_token_at_once(
 ) -> None:
     token = _token(client, "rita")
     assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
-    remove_user(settings, "rita")
+    remove_user(opened(settings), "rita")
     answer = client.get("/api/v1/me", headers=_bearer(token))
     assert answer.status_code == 401
     assert "no longer exists" in answer.json()["detail"]
     with pytest.raises(NotFoundError, match="no user 'rita'"):
-        remove_user(settings, "rita")
+        remove_user(opened(settings), "rita")
 
 
 def test_api_keys_work_as_bearer_or_header_until_revoked(
     client: TestClient, settings: Settings
 ) -> None:
-    key_id, key = create_key(settings, "ingest-bot", "admin")
+    key_id, key = create_key(opened(settings), "ingest-bot", "admin")
     for headers in (_bearer(key), {"X-API-Key": key}):
         answer = client.get("/admin-only", headers=headers)
         assert answer.json() == {"caller": "key:ingest-bot"}
-    reader_id, reader = create_key(settings, "dashboard-bot", "read")
+    reader_id, reader = create_key(opened(settings), "dashboard-bot", "read")
     assert client.get("/admin-only", headers={"X-API-Key": reader}).status_code == 403
-    revoke_key(settings, key_id)
+    revoke_key(opened(settings), key_id)
     answer = client.get("/admin-only", headers=_bearer(key))
     assert answer.status_code == 401
     assert answer.json()["detail"] == "unknown or revoked API key"
     assert client.get("/api/v1/me", headers={"X-API-Key": key + "x"}).status_code == 401
-    listed = {row["id"]: row for row in list_keys(settings)}
-    assert listed[key_id]["revoked_at"] is not None
-    assert listed[reader_id]["revoked_at"] is None
+    listed = {key.id: key for key in list_keys(opened(settings))}
+    assert listed[key_id].revoked_at is not None
+    assert listed[reader_id].revoked_at is None
     with pytest.raises(NotFoundError):
-        revoke_key(settings, key_id)
+        revoke_key(opened(settings), key_id)
 
 
 def test_the_store_keeps_neither_passwords_nor_keys(settings: Settings) -> None:
-    _, key = create_key(settings, "bot", "write")
-    engine = open_store(settings)
-    try:
-        with engine.connect() as conn:
-            hashes = conn.execute(sa.text("SELECT password_hash FROM users")).scalars().all()
-            stored = conn.execute(sa.text("SELECT prefix, key_hash FROM api_keys")).one()
-    finally:
-        engine.dispose()
+    _, key = create_key(opened(settings), "bot", "write")
+    with opened(settings).store.read() as conn:
+        hashes = conn.execute(sa.text("SELECT password_hash FROM users")).scalars().all()
+        stored = conn.execute(sa.text("SELECT prefix, key_hash FROM api_keys")).one()
     assert all(value.startswith("$argon2id$") for value in hashes)
     assert not any(PASSWORD in value for value in hashes)
     assert key.startswith(stored.prefix) and len(stored.prefix) < len(key) // 3
@@ -183,13 +179,13 @@ def test_the_store_keeps_neither_passwords_nor_keys(settings: Settings) -> None:
 
 def test_user_input_is_checked(settings: Settings) -> None:
     with pytest.raises(ConflictError, match="exists already"):
-        create_user(settings, "alice", PASSWORD, "read")
+        create_user(opened(settings), "alice", PASSWORD, "read")
     with pytest.raises(DataValidationError, match="8 or more"):
-        create_user(settings, "bob", "short", "read")
+        create_user(opened(settings), "bob", "short", "read")
     with pytest.raises(DataValidationError, match="role 'root'"):
-        create_user(settings, "bob", PASSWORD, "root")
+        create_user(opened(settings), "bob", PASSWORD, "root")
     with pytest.raises(DataValidationError, match="without spaces"):
-        create_user(settings, "bob smith", PASSWORD, "read")
+        create_user(opened(settings), "bob smith", PASSWORD, "read")
 
 
 @pytest.mark.parametrize("secret", [None, "short", DEV_SECRET])
@@ -205,7 +201,7 @@ def test_outside_dev_the_service_refuses_a_missing_or_weak_secret(
 def test_outside_dev_a_strong_secret_signs_the_tokens(tmp_path: Path, no_prevoir_env: None) -> None:
     secret = "s" * 48
     settings = Settings(project_dir=tmp_path, service={"environment": "prod", "secret_key": secret})
-    create_user(settings, "alice", PASSWORD, "admin")
+    create_user(opened(settings), "alice", PASSWORD, "admin")
     with TestClient(create_app(settings)) as client:
         token = _token(client, "alice")
         assert jwt.decode(token, secret, algorithms=["HS256"])["sub"] == "alice"
@@ -218,12 +214,8 @@ def test_outside_dev_a_strong_secret_signs_the_tokens(tmp_path: Path, no_prevoir
 def test_readyz_reports_a_store_behind_the_migrations(
     client: TestClient, settings: Settings
 ) -> None:
-    engine = open_store(settings)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
-    finally:
-        engine.dispose()
+    with opened(settings).store.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["schema"] == "0003"

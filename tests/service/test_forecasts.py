@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from prevoir.registry.lifecycle import CHAMPION
+from prevoir.domain.records import CHAMPION
 from prevoir.storage.forecasts import upsert_forecasts
 from prevoir.storage.model_versions import set_alias
 from tests.integration.helpers import add_version

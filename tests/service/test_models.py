@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prevoir.registry.lifecycle import CHAMPION
+from prevoir.domain.records import CHAMPION
 from prevoir.storage.model_versions import get_alias, list_alias_history
 from tests.integration.helpers import add_version
 from tests.service.conftest import Service
@@ -43,7 +43,7 @@ def test_promote_and_rollback_move_the_champion(
     with service.engine.connect() as conn:
         assert get_alias(conn, "fremont_total", profile, CHAMPION) == second
         history = list_alias_history(conn, "fremont_total", profile, CHAMPION)
-    assert [h["reason"] for h in history] == [
+    assert [h.reason for h in history] == [
         "promoted through the API by alice",
         "better on the holdout",
     ]

@@ -24,6 +24,7 @@ from prevoir.service.scheduler import JobScheduler
 from prevoir.storage import tables
 from prevoir.storage.engine import create_store_engine, schema_revision, upgrade_schema
 from prevoir.storage.schedule import claim_firing, finish_firing, list_firings
+from prevoir.workflows.project import open_project
 from prevoir.workflows.schedule import job_trigger, latest_fire_time, scheduled_jobs
 from tests.service.runs_helpers import ETL, crypto_project, project_settings, wait_for
 
@@ -107,7 +108,7 @@ def test_one_claim_per_firing_among_many_threads(db_url: str) -> None:
         assert sorted(t for _, t in wins) == fire_times  # each exactly once
         with engine.connect() as conn:
             rows = list_firings(conn, "etl")
-        assert {(r["owner"], r["fire_time"]) for r in rows} == {(f"worker {w}", t) for w, t in wins}
+        assert {(r.owner, r.fire_time) for r in rows} == {(f"worker {w}", t) for w, t in wins}
     finally:
         engine.dispose()
 
@@ -123,10 +124,9 @@ def project(tmp_path: Path, no_prevoir_env: None) -> Path:
 def servers(settings: Settings, count: int) -> Iterator[JobScheduler]:
     """``count`` schedulers as separate servers have them: own engine, launcher, metrics."""
     for _ in range(count):
-        engine = create_store_engine(settings.store_url())
-        upgrade_schema(engine)
-        launcher = RunLauncher(settings, engine, ServiceMetrics())
-        yield JobScheduler(scheduled_jobs(settings), engine, launcher)
+        project = open_project(settings, migrate=True)
+        launcher = RunLauncher(project, ServiceMetrics())
+        yield JobScheduler(scheduled_jobs(settings), project.store, launcher)
 
 
 def with_old_firing(settings: Settings) -> tuple[datetime, datetime]:
@@ -189,7 +189,7 @@ def test_a_missed_firing_runs_once_when_two_servers_start_together(
         for scheduler in two:
             scheduler.shutdown()
             scheduler.launcher.shutdown()
-            scheduler.engine.dispose()
+            scheduler.store.close()
     firings, runs = store_rows(settings)
     assert sorted(f["fire_time"] for f in firings) == [old, due]
     assert firing["status"] == "succeeded"
@@ -220,7 +220,7 @@ def test_a_missed_firing_is_only_logged_with_skip_and_a_new_job_has_none(
     finally:
         scheduler.shutdown()
         scheduler.launcher.shutdown()
-        scheduler.engine.dispose()
+        scheduler.store.close()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [
         f"job yearly missed its firing at {due:%Y-%m-%d %H:%M:%S} UTC (last one claimed: "

@@ -64,6 +64,13 @@ def test_observations_round_trip_and_replay(
     assert window["rows"] == [
         {"unique_id": "fremont", "ds": window["rows"][0]["ds"], "total": 12.5}
     ]
+    newest = service.client.get(
+        f"{API}/series/fremont/fremont/observations",
+        params={"variable": "total", "limit": 2, "order": "desc"},
+        headers=service.auth("rita"),
+    ).json()
+    assert [r["total"] for r in newest["rows"]] == [7.0, 12.5]  # newest first
+    assert newest["rows"][0]["ds"].startswith("2024-05-01T02:00:00")
     # the rows of a GET are a valid POST body: posting them back changes nothing (the third
     # row's west is null because nothing is stored; posting that null would store one)
     assert _post(service, got["rows"][:2]).json() == {"rows": 2, "changed": 0}

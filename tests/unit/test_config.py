@@ -8,7 +8,7 @@ import pytest
 
 from prevoir.config import forecaster_spec, load_settings, transform_spec
 from prevoir.errors import ConfigError, ConflictError, NotFoundError
-from prevoir.workflows.project import init_project
+from prevoir.workflows.scaffold import init_project
 
 MINIMAL = """
 [store]

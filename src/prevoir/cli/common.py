@@ -7,7 +7,8 @@ imports the workflows it calls (and with them pandas, SQLAlchemy, the settings),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -19,6 +20,8 @@ from prevoir.errors import PrevoirError
 
 if TYPE_CHECKING:
     from prevoir.config import Settings
+    from prevoir.workflows.profiles import Holding
+    from prevoir.workflows.project import Project
 
 T = TypeVar("T")
 
@@ -44,6 +47,16 @@ FormatOpt = Annotated[
 ]
 
 
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "csv", "json")) -> None:
+    """Exit 2 unless ``fmt`` is one of the ``allowed`` output formats."""
+    if fmt not in allowed:
+        err.print(
+            f"[bold red]error:[/] --format must be {', '.join(allowed)}, not {fmt!r}",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+
+
 def guard(action: Callable[[], T]) -> T:
     """Run ``action``; a prevoir error becomes one red line on stderr and its exit code."""
     try:
@@ -58,3 +71,65 @@ def project_settings(project: Path | None, profile: str | None) -> Settings:
 
     folder = project if project is not None else find_project_dir(Path.cwd())
     return load_settings(folder, profile=profile)
+
+
+@contextmanager
+def opened(
+    project: Path | None, profile: str | None, *, migrate: bool = False
+) -> Iterator[Project]:
+    """The project under ``profile`` with its store open for this one command, closed after.
+
+    ``migrate``: the command may create or upgrade the schema; otherwise a store not at
+    this prevoir's head stops the command with the one that upgrades it.
+    """
+    from prevoir.workflows.project import open_project
+
+    settings = guard(lambda: project_settings(project, profile))
+    handle = guard(lambda: open_project(settings, migrate=migrate))
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def nothing(settings: Settings, what: Holding, *, why: str = "") -> None:
+    """Say that the profile's store holds no ``what`` (and ``why``), and which other
+    profiles' stores do."""
+    from prevoir.workflows.profiles import profiles_holding
+
+    others = guard(lambda: profiles_holding(settings, what))
+    out.print(
+        f"no {what} in the store of profile {settings.profile!r}{why}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    for name in others:
+        how = "run it without --profile" if name == "default" else f"add --profile {name}"
+        out.print(f"  profile {name!r} has some: {how}", highlight=False, markup=False)
+
+
+@contextmanager
+def listing(project: Path | None, profile: str | None, what: Holding) -> Iterator[Project | None]:
+    """The project of a command that lists ``what``, its store open; None, once that was said
+    (with the profiles that have some), when the store has no prevoir tables yet."""
+    settings = guard(lambda: project_settings(project, profile))
+    handle = guard(lambda: _open_unless_empty(settings))
+    if handle is None:
+        nothing(settings, what, why=": it has no prevoir tables yet (run `prevoir run`)")
+        yield None
+        return
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _open_unless_empty(settings: Settings) -> Project | None:
+    from prevoir.errors import EmptyStoreError
+    from prevoir.workflows.project import open_project
+
+    try:
+        return open_project(settings)
+    except EmptyStoreError:
+        return None

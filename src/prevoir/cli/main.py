@@ -16,12 +16,17 @@ from prevoir.cli.common import (
     FormatOpt,
     ProfileOpt,
     ProjectOpt,
+    check_format,
     err,
     guard,
+    listing,
+    nothing,
+    opened,
     out,
     project_settings,
 )
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
+from prevoir.cli.models import models_app
 from prevoir.cli.schedule import schedule_app
 from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.domain.steps import STEP_ORDER
@@ -37,21 +42,12 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the project configuration.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
-models_app = typer.Typer(
-    help="Model versions and their aliases (champion, challenger).", no_args_is_help=True
-)
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(schedule_app, name="schedule")
 app.command()(serve)
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in ("table", "csv", "json"):
-        err.print(f"[bold red]error:[/] --format must be table, csv or json, not {fmt!r}")
-        raise typer.Exit(2)
 
 
 # csv and json carry every stored column; the terminal table keeps these and the interval
@@ -68,7 +64,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing prevoir.toml.")] = False,
 ) -> None:
     """Create a ready project (prevoir.toml + real example data) in DIRECTORY."""
-    from prevoir.workflows.project import init_project
+    from prevoir.workflows.scaffold import init_project
 
     files = guard(lambda: init_project(directory, example=example, force=force))
     out.print(f"created the [bold]{example}[/] project in {directory} ({len(files)} files)")
@@ -90,21 +86,20 @@ def run(
     ] = None,
 ) -> None:
     """Run the pipeline (all steps, or those named) and print a per-step timing summary."""
-    from prevoir.cli.progress import RichProgress
+    from prevoir.cli.progress import progress_for
     from prevoir.cli.render import step_table
     from prevoir.workflows.runs import run_pipeline
 
-    settings = guard(lambda: project_settings(project, profile))
-    with RichProgress(err) as progress:
-        summary = guard(lambda: run_pipeline(settings, steps=steps, progress=progress))
-    title = f"run {summary.run_id} · profile {settings.profile} · {summary.status}"
+    with opened(project, profile, migrate=True) as handle, progress_for(err) as progress:
+        summary = guard(lambda: run_pipeline(handle, steps=steps, progress=progress))
+    title = f"run {summary.run_id} · profile {handle.profile} · {summary.status}"
     out.print(step_table(summary.steps, title=title))
     for note in summary.notes:
-        out.print(f"  • {note}", highlight=False)
+        out.print(f"  • {note}", highlight=False, markup=False, soft_wrap=True)
     if summary.files:
         out.print("[bold]files written[/]")
         for path in summary.files:
-            out.print(f"  {path}", highlight=False)
+            out.print(f"  {path}", highlight=False, markup=False, soft_wrap=True)
     if summary.error is not None:
         err.print(f"[bold red]error:[/] {summary.error}", highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code(summary.error))
@@ -118,10 +113,16 @@ def runs(
 ) -> None:
     """List recent runs with their step timings."""
     from prevoir.cli.render import runs_table
-    from prevoir.workflows.queries import recent_runs
+    from prevoir.workflows.runs import recent_runs
 
-    settings = guard(lambda: project_settings(project, profile))
-    out.print(runs_table(guard(lambda: recent_runs(settings, limit=limit))))
+    with listing(project, profile, "runs") as handle:
+        if handle is None:
+            return
+        found = guard(lambda: recent_runs(handle, limit=limit))
+        if not found:
+            nothing(handle.settings, "runs")
+            return
+    out.print(runs_table(found))
 
 
 @app.command()
@@ -135,13 +136,18 @@ def forecasts(
 ) -> None:
     """Print stored forecasts (newest origin first)."""
     from prevoir.cli.render import forecast_table, print_frame
-    from prevoir.workflows.queries import stored_forecasts
+    from prevoir.workflows.forecasts import stored_forecasts
 
-    _check_format(fmt)
-    settings = guard(lambda: project_settings(project, profile))
-    frame = guard(
-        lambda: stored_forecasts(settings, forecaster=forecaster, series=series, limit=limit)
-    )
+    check_format(fmt)
+    with listing(project, profile, "forecasts") as handle:
+        if handle is None:
+            return
+        frame = guard(
+            lambda: stored_forecasts(handle, forecaster=forecaster, series=series, limit=limit)
+        )
+        if frame.empty and fmt == "table":
+            nothing(handle.settings, "forecasts")
+            return
     if fmt == "table":
         frame = forecast_table(frame, TABLE_FORECAST_COLUMNS)
     print_frame(frame, fmt=fmt, console=out, title=f"{len(frame):,} forecasts")
@@ -160,16 +166,16 @@ def trace(
     import pandas as pd
 
     from prevoir.cli.render import trace_text
-    from prevoir.workflows.queries import trace_forecast
+    from prevoir.workflows.forecasts import trace_forecast
 
-    settings = guard(lambda: project_settings(project, profile))
     when = pd.Timestamp(origin)
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-    found = guard(
-        lambda: trace_forecast(
-            settings, forecaster=forecaster, series=series, origin=when, step=step
+    with opened(project, profile) as handle:
+        found = guard(
+            lambda: trace_forecast(
+                handle, forecaster=forecaster, series=series, origin=when, step=step
+            )
         )
-    )
     out.print(trace_text(found), highlight=False, soft_wrap=True)
 
 
@@ -186,119 +192,11 @@ def config_show(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """Create the store's tables or migrate them to the newest schema."""
-    from prevoir.workflows.queries import upgrade_store
+    from prevoir.workflows.project import upgrade_store
 
     settings = guard(lambda: project_settings(project, profile))
     before, after = guard(lambda: upgrade_store(settings))
     out.print(f"store schema: {before or 'empty'} → {after}")
-
-
-@models_app.command("list")
-def models_list(
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-    forecaster: Annotated[str | None, typer.Option(help="Only this forecaster.")] = None,
-    fmt: FormatOpt = "table",
-) -> None:
-    """List model versions, oldest first, with their backtest MAE and aliases."""
-    from prevoir.cli.render import print_frame, versions_frame
-    from prevoir.workflows.models import list_versions
-
-    _check_format(fmt)
-    settings = guard(lambda: project_settings(project, profile))
-    versions = guard(lambda: list_versions(settings, forecaster=forecaster))
-    frame = versions_frame(versions, profile=settings.profile)
-    print_frame(frame, fmt=fmt, console=out, title=f"{len(frame)} model versions")
-
-
-@models_app.command("show")
-def models_show(
-    version: Annotated[int, typer.Argument(help="Version id.")],
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-) -> None:
-    """Everything recorded about one version: window, fingerprint, metrics, run, aliases."""
-    from prevoir.cli.render import version_text
-    from prevoir.workflows.models import show_version
-
-    settings = guard(lambda: project_settings(project, profile))
-    out.print(
-        version_text(guard(lambda: show_version(settings, version))),
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-@models_app.command("compare")
-def models_compare(
-    first: Annotated[int, typer.Argument(help="Version id.")],
-    second: Annotated[int, typer.Argument(help="Version id.")],
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-    fmt: FormatOpt = "table",
-) -> None:
-    """Backtest metrics of two versions side by side."""
-    from prevoir.cli.render import print_frame
-    from prevoir.workflows.models import compare_versions
-
-    _check_format(fmt)
-    settings = guard(lambda: project_settings(project, profile))
-    frame = guard(lambda: compare_versions(settings, first, second))
-    print_frame(frame, fmt=fmt, console=out, title=f"version {first} vs {second}")
-
-
-@models_app.command("promote")
-def models_promote(
-    version: Annotated[int, typer.Argument(help="Version id.")],
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-    reason: Annotated[str, typer.Option(help="Why, for the alias history.")] = "manual",
-) -> None:
-    """Make VERSION the champion of its forecaster in this profile (skips the gates)."""
-    from prevoir.workflows.models import promote_version
-
-    settings = guard(lambda: project_settings(project, profile))
-    move = guard(lambda: promote_version(settings, version, reason=reason))
-    out.print(
-        f"{move.forecaster} ({settings.profile}): champion {move.old or 'none'} → {move.new}",
-        highlight=False,
-    )
-
-
-@models_app.command("rollback")
-def models_rollback(
-    forecaster: Annotated[str, typer.Option(help="Forecaster whose champion to restore.")],
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-) -> None:
-    """Give the forecaster its previous champion back."""
-    from prevoir.workflows.models import rollback_champion
-
-    settings = guard(lambda: project_settings(project, profile))
-    move = guard(lambda: rollback_champion(settings, forecaster))
-    out.print(
-        f"{move.forecaster} ({settings.profile}): champion {move.old} → {move.new} (rolled back)",
-        highlight=False,
-    )
-
-
-@models_app.command("prune")
-def models_prune(
-    keep: Annotated[int, typer.Option(help="Newest versions to keep per forecaster.", min=0)],
-    project: ProjectOpt = None,
-    profile: ProfileOpt = None,
-    forecaster: Annotated[str | None, typer.Option(help="Only this forecaster.")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
-) -> None:
-    """Delete old versions; never one an alias or a stored forecast refers to."""
-    from prevoir.workflows.models import prune_versions
-
-    settings = guard(lambda: project_settings(project, profile))
-    gone = guard(
-        lambda: prune_versions(settings, keep=keep, forecaster=forecaster, dry_run=dry_run)
-    )
-    verb = "would delete" if dry_run else "deleted"
-    out.print(f"{verb} {len(gone)} versions: {', '.join(map(str, gone)) or '-'}")
 
 
 def _drop_none(value: Any) -> Any:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich import box
@@ -14,7 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from prevoir.domain.columns import hi_column, interval_levels, lo_column
-from prevoir.domain.records import StepRecord
+from prevoir.domain.records import ModelVersion, Run, StepRecord
+from prevoir.domain.specs import PROMOTION_METRIC
+
+if TYPE_CHECKING:
+    from prevoir.workflows.forecasts import ForecastTrace
+    from prevoir.workflows.models import VersionDetail
 
 
 def step_table(steps: Sequence[StepRecord], *, title: str) -> Table:
@@ -42,21 +48,21 @@ def step_table(steps: Sequence[StepRecord], *, title: str) -> Table:
     return table
 
 
-def runs_table(runs: Sequence[dict[str, Any]]) -> Table:
+def runs_table(runs: Sequence[Run]) -> Table:
     """Recent runs, one block each, with the seconds of every step on its own line."""
     table = Table(title="recent runs (times UTC)", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("run", "status", "started", "profile · via", "step seconds", "total"):
         table.add_column(name, no_wrap=True, justify="right" if name == "total" else "left")
     for run in runs:
-        steps = run["step_records"]
-        colour = {"succeeded": "green", "failed": "red"}.get(run["status"], "yellow")
+        steps = run.step_records
+        colour = {"succeeded": "green", "failed": "red"}.get(run.status, "yellow")
         table.add_row(
-            str(run["id"]),
-            f"[{colour}]{run['status']}[/]",
-            pd.Timestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M"),
-            f"{run['profile']} · {run['trigger']}",
-            "\n".join(f"{s['name']:<10}{s['duration_s']:>7.2f}" for s in steps),
-            f"{sum(s['duration_s'] for s in steps):.2f}",
+            str(run.id),
+            f"[{colour}]{run.status}[/]",
+            pd.Timestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
+            f"{run.profile} · {run.trigger}",
+            "\n".join(f"{s.name:<10}{s.duration_s:>7.2f}" for s in steps),
+            f"{sum(s.duration_s for s in steps):.2f}",
         )
     return table
 
@@ -109,59 +115,85 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def versions_frame(versions: Sequence[dict[str, Any]], *, profile: str) -> pd.DataFrame:
+def versions_frame(versions: Sequence[ModelVersion], *, profile: str) -> pd.DataFrame:
     """One row per version (fits 80 columns); ``profile``'s aliases bare, others profile:alias.
 
-    ``prevoir models show`` has the rest (run, window start, fingerprint, every metric).
+    The score is the backtest metric that decides promotion for the version's task: MAE for
+    regression, the Brier score for classification. ``prevoir models show`` has the rest.
     """
+    metrics = [PROMOTION_METRIC.get(v.params.get("task", "regression"), "mae") for v in versions]
+    one_metric = len(set(metrics)) == 1  # its name heads the column; else a column says which
     rows = []
-    for v in versions:
-        aliases = [a.split(":", 1)[1] if a.startswith(f"{profile}:") else a for a in v["aliases"]]
-        metrics = v["metrics"] or {}
-        rows.append(
-            {
-                "version": v["id"],
-                "forecaster": v["forecaster"],
-                "kind": v["kind"],
-                "trained to": pd.Timestamp(v["train_end"]),
-                "mae": metrics.get("mae"),
-                "aliases": ", ".join(aliases),
-            }
-        )
+    for v, metric in zip(versions, metrics, strict=True):
+        others = [a for a in v.aliases if not a.startswith(f"{profile}:")]
+        row = {
+            "version": v.id,
+            "forecaster": v.forecaster,
+            "kind": v.kind,
+            "trained to": pd.Timestamp(v.train_end),
+            **({} if one_metric else {"metric": metric}),
+            metric if one_metric else "score": v.metrics.get(metric),
+            "aliases": ", ".join([*v.aliases_in(profile), *others]),
+        }
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def version_text(version: dict[str, Any]) -> str:
-    """A version's metadata as aligned ``field  value`` lines, JSON fields inline."""
-    lines = []
-    for field in (
-        "id",
-        "forecaster",
-        "profile",
-        "kind",
-        "aliases",
-        "created_at",
-        "train_start",
-        "train_end",
-        "data_fingerprint",
-        "sha256",
-        "artifact_path",
-        "run",
+def version_text(detail: VersionDetail) -> str:
+    """A version's metadata as aligned ``field  value`` lines; params, metrics and library
+    versions as ``key = value`` lines; empty fields left out."""
+    v, run = detail.version, detail.trained_by
+    trained_by = None if run is None else f"{run.id} ({run.trigger}, {run.status})"
+    fields: list[tuple[str, object]] = [
+        ("id", v.id),
+        ("forecaster", v.forecaster),
+        ("profile", v.profile),
+        ("kind", v.kind),
+        ("aliases", ", ".join(v.aliases)),
+        ("created_at", v.created_at),
+        ("train_start", v.train_start),
+        ("train_end", v.train_end),
+        ("data_fingerprint", v.data_fingerprint),
+        ("sha256", v.sha256),
+        ("artifact_path", v.artifact_path),
+        ("trained by run", trained_by),
+        ("config_hash", None if run is None else run.config_hash),
+        ("features", ", ".join(map(str, v.features or []))),
+    ]
+    lines = [f"{name:<17}{_plain(value)}" for name, value in fields if _plain(value)]
+    for group, values in (
+        ("params", v.params),
+        ("metrics", v.metrics),
+        ("library_versions", v.library_versions),
     ):
-        lines.append(f"{field:<17}{_plain(version.get(field))}")
-    for group in ("params", "metrics", "library_versions"):
-        lines.append(f"{group}:")
-        for key, value in sorted((version.get(group) or {}).items()):
-            lines.append(f"  {key:<15}{_plain(value)}")
-    lines.append(f"features         {', '.join(map(str, version.get('features') or []))}")
+        shown = {k: x for k, x in sorted(values.items()) if _plain(x)}
+        if shown:
+            lines.append(f"{group}:")
+            lines += [f"  {key} = {_plain(value)}" for key, value in shown.items()]
     return "\n".join(lines)
 
 
+def version_json(detail: VersionDetail) -> str:
+    """The version and the run that trained it as JSON (times ISO 8601)."""
+    data = asdict(detail.version) | {
+        "trained_by": None if detail.trained_by is None else asdict(detail.trained_by)
+    }
+    return json.dumps(data, indent=2, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def _plain(value: object) -> str:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
+    if isinstance(value, list | tuple):
+        return ", ".join(map(_plain, value))
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, pd.Timestamp | datetime):
@@ -169,9 +201,9 @@ def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def trace_text(found: dict[str, Any]) -> str:
+def trace_text(found: ForecastTrace) -> str:
     """The chain forecast → version → training run → issuing run, one block each."""
-    f, v = found["forecast"], found["version"]
+    f, v = found.forecast, found.version
     lines = [
         f"forecast         {f['forecaster']} · {f['unique_id']} · origin "
         f"{_plain(f['origin'])} · step {f['step']} → ds {_plain(f['ds'])}",
@@ -181,19 +213,16 @@ def trace_text(found: dict[str, Any]) -> str:
         lines.append("version          none recorded (written outside a trained version)")
     else:
         lines += [
-            f"version          {v['id']} ({v['kind']}, profile {v['profile']})",
-            f"  trained on     {_plain(v['train_start'])} … {_plain(v['train_end'])}",
-            f"  data           {v['data_fingerprint']}",
-            f"  artifact       {v['sha256']}",
-            f"  metrics        {_plain(v['metrics'])}",
+            f"version          {v.id} ({v.kind}, profile {v.profile})",
+            f"  trained on     {_plain(v.train_start)} … {_plain(v.train_end)}",
+            f"  data           {v.data_fingerprint}",
+            f"  artifact       {v.sha256}",
+            f"  metrics        {_plain(v.metrics)}",
         ]
-    for label, run in (
-        ("trained by run", found["trained_by"]),
-        ("issued by run", found["issued_by"]),
-    ):
+    for label, run in (("trained by run", found.trained_by), ("issued by run", found.issued_by)):
         if run is not None:
             lines.append(
-                f"{label:<17}{run['id']} ({run['trigger']}, {run['status']}, started "
-                f"{_plain(run['started_at'])}) config {run['config_hash']}"
+                f"{label:<17}{run.id} ({run.trigger}, {run.status}, started "
+                f"{_plain(run.started_at)}) config {run.config_hash}"
             )
     return "\n".join(lines)

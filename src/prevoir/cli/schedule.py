@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 from rich.table import Table
 
-from prevoir.cli.common import ProfileOpt, ProjectOpt, guard, out, project_settings
+from prevoir.cli.common import ProfileOpt, ProjectOpt, guard, opened, out, project_settings
 
 schedule_app = typer.Typer(help="Scheduled jobs that `prevoir serve` runs.", no_args_is_help=True)
 
@@ -19,16 +19,17 @@ def _when(value: datetime | None) -> str:
 @schedule_app.command("list")
 def schedule_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List the jobs: cron, steps, next fire time and the last claimed firing (UTC)."""
-    from prevoir.workflows.schedule import schedule_status
+    from prevoir.workflows.schedule import schedule_status, scheduled_jobs
 
     settings = guard(lambda: project_settings(project, profile))
-    rows = guard(lambda: schedule_status(settings))
-    if not rows:
+    if not guard(lambda: scheduled_jobs(settings)):  # nothing to look up in the store
         out.print(
             "no scheduled jobs; add them under [service.schedule.<name>] in prevoir.toml",
             markup=False,
         )
         return
+    with opened(project, profile) as handle:
+        rows = guard(lambda: schedule_status(handle))
     table = Table(
         "job",
         "cron",
@@ -40,14 +41,15 @@ def schedule_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> Non
         title="scheduled jobs",
     )
     for row in rows:
-        cron = row["cron"] if row["timezone"] == "UTC" else f"{row['cron']} ({row['timezone']})"
+        job, last = row.job.settings, row.last
+        cron = job.cron if job.timezone == "UTC" else f"{job.cron} ({job.timezone})"
         table.add_row(
-            row["job"],
+            row.job.name,
             cron,
-            " ".join(row["steps"]) if row["steps"] else "all",
-            _when(row["next_fire_time"]),
-            _when(row["last_fire_time"]),
-            row["last_status"] or "—",
-            str(row["last_run_id"]) if row["last_run_id"] is not None else "—",
+            " ".join(job.steps) if job.steps else "all",
+            _when(row.next_fire_time),
+            _when(last.fire_time if last else None),
+            last.status if last else "—",
+            str(last.run_id) if last and last.run_id is not None else "—",
         )
     out.print(table)

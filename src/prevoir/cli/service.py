@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from prevoir.cli.common import ProfileOpt, ProjectOpt, err, guard, out, project_settings
+from prevoir.cli.common import ProfileOpt, ProjectOpt, err, guard, opened, out, project_settings
 from prevoir.domain.roles import ROLES
 
 users_app = typer.Typer(help="People who log in to the API and dashboard.", no_args_is_help=True)
@@ -60,8 +60,8 @@ def users_add(
     """Add a user who logs in with a password."""
     from prevoir.workflows.access import create_user
 
-    settings = guard(lambda: project_settings(project, profile))
-    guard(lambda: create_user(settings, username, password, role))
+    with opened(project, profile, migrate=True) as handle:
+        guard(lambda: create_user(handle, username, password, role))
     out.print(f"user [bold]{username}[/] added with role {role}")
 
 
@@ -74,8 +74,8 @@ def users_remove(
     """Remove a user; their tokens stop working at once."""
     from prevoir.workflows.access import remove_user
 
-    settings = guard(lambda: project_settings(project, profile))
-    guard(lambda: remove_user(settings, username))
+    with opened(project, profile) as handle:
+        guard(lambda: remove_user(handle, username))
     out.print(f"user [bold]{username}[/] removed")
 
 
@@ -84,10 +84,11 @@ def users_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List users and their roles."""
     from prevoir.workflows.access import list_users
 
-    settings = guard(lambda: project_settings(project, profile))
+    with opened(project, profile) as handle:
+        users = guard(lambda: list_users(handle))
     table = Table("user", "role", "created (UTC)", title="users")
-    for row in guard(lambda: list_users(settings)):
-        table.add_row(row["username"], row["role"], f"{row['created_at']:%Y-%m-%d %H:%M}")
+    for user in users:
+        table.add_row(user.username, user.role, f"{user.created_at:%Y-%m-%d %H:%M}")
     out.print(table)
 
 
@@ -101,8 +102,8 @@ def keys_create(
     """Create an API key; it is printed once and cannot be shown again."""
     from prevoir.workflows.access import create_key
 
-    settings = guard(lambda: project_settings(project, profile))
-    key_id, key = guard(lambda: create_key(settings, name, role))
+    with opened(project, profile, migrate=True) as handle:
+        key_id, key = guard(lambda: create_key(handle, name, role))
     err.print(f"API key {key_id} ({name}, role {role}); store it now, it is not shown again:")
     print(key)
 
@@ -116,8 +117,8 @@ def keys_revoke(
     """Revoke an API key; requests with it are refused from now on."""
     from prevoir.workflows.access import revoke_key
 
-    settings = guard(lambda: project_settings(project, profile))
-    guard(lambda: revoke_key(settings, key_id))
+    with opened(project, profile) as handle:
+        guard(lambda: revoke_key(handle, key_id))
     out.print(f"API key {key_id} revoked")
 
 
@@ -126,16 +127,17 @@ def keys_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> None:
     """List API keys (never the keys themselves)."""
     from prevoir.workflows.access import list_keys
 
-    settings = guard(lambda: project_settings(project, profile))
+    with opened(project, profile) as handle:
+        keys = guard(lambda: list_keys(handle))
     table = Table("id", "name", "starts with", "role", "created (UTC)", "revoked", title="keys")
-    for row in guard(lambda: list_keys(settings)):
-        revoked = row["revoked_at"]
+    for key in keys:
+        revoked = key.revoked_at
         table.add_row(
-            str(row["id"]),
-            row["name"],
-            row["prefix"] + "…",
-            row["role"],
-            f"{row['created_at']:%Y-%m-%d %H:%M}",
+            str(key.id),
+            key.name,
+            key.prefix + "…",
+            key.role,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
             f"{revoked:%Y-%m-%d %H:%M}" if revoked else "",
         )
     out.print(table)

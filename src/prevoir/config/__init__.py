@@ -1,6 +1,11 @@
 """The project configuration: ``prevoir.toml`` < profile < environment < CLI flags."""
 
-from prevoir.config.loading import CONFIG_FILE, find_project_dir, load_settings
+from prevoir.config.loading import (
+    CONFIG_FILE,
+    declared_profiles,
+    find_project_dir,
+    load_settings,
+)
 from prevoir.config.schema import Settings, StoreSettings
 from prevoir.config.service import DEV_SECRET, ScheduledJobSettings, ServiceSettings
 from prevoir.config.specs import forecaster_spec, mlflow_spec, transform_spec
@@ -12,6 +17,7 @@ __all__ = [
     "ServiceSettings",
     "Settings",
     "StoreSettings",
+    "declared_profiles",
     "find_project_dir",
     "forecaster_spec",
     "load_settings",

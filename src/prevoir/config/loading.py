@@ -18,7 +18,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from prevoir.config.schema import Settings
 from prevoir.errors import ConfigError
 
-__all__ = ["CONFIG_FILE", "describe_errors", "find_project_dir", "load_settings"]
+__all__ = [
+    "CONFIG_FILE",
+    "declared_profiles",
+    "describe_errors",
+    "find_project_dir",
+    "load_settings",
+]
 
 CONFIG_FILE = "prevoir.toml"
 
@@ -33,6 +39,11 @@ def find_project_dir(start: Path) -> Path:
         f"no {CONFIG_FILE} in {start} or any parent folder; "
         "create a project with `prevoir init DIR --example bikes` or pass --project DIR"
     )
+
+
+def declared_profiles(project_dir: Path) -> list[str]:
+    """``default`` and every ``[profiles.<name>]`` of the project's file, in file order."""
+    return ["default", *_read_toml(project_dir / CONFIG_FILE).get("profiles", {})]
 
 
 def load_settings(

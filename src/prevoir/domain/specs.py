@@ -58,6 +58,8 @@ IntervalMethod = Literal["auto", "native", "conformal"]
 GateCompare = Literal["same_folds", "recorded"]
 Task = Literal["regression", "classification"]
 LabelRule = Literal["up", "above"]
+# The backtest metric that decides promotion by default (lower is better for both).
+PROMOTION_METRIC: dict[Task, str] = {"regression": "mae", "classification": "brier"}
 Aggregation = Literal["first", "last", "max", "min", "sum", "mean"]
 Strategy = Literal["direct", "recursive"]
 CalendarFeature = Literal[

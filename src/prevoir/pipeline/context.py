@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from prevoir.domain.records import ModelVersion, StepRecord
 from prevoir.domain.specs import ForecasterSpec, TransformSpec
 from prevoir.models.base import Forecaster
 
@@ -26,10 +27,18 @@ class ProgressTask(Protocol):
 
 
 class Progress(Protocol):
-    """Where long steps report how far they are (the CLI draws bars, tests ignore it)."""
+    """Where a run reports how far it is: each step as it starts and ends, and the long
+    tasks inside steps (the CLI draws bars on a terminal, one line per step otherwise;
+    tests ignore it)."""
 
     def task(self, description: str, *, total: int | None) -> ProgressTask:
         """Start a task of ``total`` units (None when unknown)."""
+
+    def step_started(self, name: str) -> None:
+        """Step ``name`` begins."""
+
+    def step_ended(self, record: StepRecord) -> None:
+        """A step ended (succeeded or failed), as recorded."""
 
 
 class _NoTask:
@@ -44,14 +53,11 @@ class SilentProgress:
         """Return a task that ignores updates."""
         return _NoTask()
 
+    def step_started(self, name: str) -> None:
+        """Nothing to show."""
 
-@dataclass(frozen=True)
-class ModelVersionInfo:
-    """A stored model version as the steps see it."""
-
-    id: int
-    forecaster: str
-    metrics: Mapping[str, Any]
+    def step_ended(self, record: StepRecord) -> None:
+        """Nothing to show."""
 
 
 class StorePort(Protocol):
@@ -88,17 +94,17 @@ class StorePort(Protocol):
     def load_model(self, version: int) -> Forecaster:
         """Load a stored version after checking its sha256."""
 
-    def version_info(self, version: int) -> ModelVersionInfo:
-        """A stored version's forecaster and metrics."""
+    def version_info(self, version: int) -> ModelVersion:
+        """A stored version (forecaster, metrics, aliases, ...)."""
 
-    def version_for(self, forecaster: str, alias: str) -> ModelVersionInfo | None:
-        """The version an alias (``champion``/``challenger``) points at, if any."""
+    def version_for(self, forecaster: str, alias: str) -> ModelVersion | None:
+        """The version an alias (``champion``/``challenger``) of this profile points at."""
 
     def update_metrics(self, version: int, metrics: Mapping[str, Any]) -> None:
         """Record backtest metrics on a version."""
 
-    def set_alias(self, forecaster: str, alias: str, version: int, *, reason: str = "") -> None:
-        """Point ``alias`` at ``version``; ``reason`` goes to the alias history."""
+    def promote(self, version: int, *, reason: str) -> None:
+        """Make ``version`` its forecaster's champion; ``reason`` goes to the alias history."""
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,17 @@ def run_steps(
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         logger.info("run %s: step %s started", ctx.run_id, name)
+        ctx.progress.step_started(name)
         try:
             outcome = STEPS[name](ctx)
         except Exception as exc:
             record = _record(name, started, t0, StepOutcome(), error=exc)
+            ctx.progress.step_ended(record)
             on_record(record)
             logger.info("run %s: step %s failed: %s", ctx.run_id, name, exc)
             raise StepFailedError(name, ctx.run_id, exc) from exc
         record = _record(name, started, t0, outcome)
+        ctx.progress.step_ended(record)
         on_record(record)
         records.append(record)
     return records

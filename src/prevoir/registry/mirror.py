@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from prevoir.domain.records import ModelVersion
 from prevoir.domain.specs import ForecasterSpec
 
 
 class RegistryMirror:
     """Receives a run's results and every registry change, after the store committed them.
 
-    ``version`` arguments are model-version rows as the store returns them (``id``,
-    ``forecaster``, ``kind``, ``params``, ``sha256``, ``artifact_path``, ``metrics``, ...).
     Every method here does nothing: a mirror overrides what it copies.
     """
 
@@ -33,16 +31,16 @@ class RegistryMirror:
     ) -> None:
         """A pipeline run began."""
 
-    def version_saved(self, version: Mapping[str, Any]) -> None:
+    def version_saved(self, version: ModelVersion) -> None:
         """A new version was trained in this run."""
 
-    def metrics_updated(self, version: Mapping[str, Any]) -> None:
+    def metrics_updated(self, version: ModelVersion) -> None:
         """A version got its backtest metrics in this run."""
 
     def artifact_recorded(self, forecaster: str, *, kind: str, path: Path) -> None:
         """A step of this run wrote a file about ``forecaster``."""
 
-    def alias_moved(self, alias: str, version: Mapping[str, Any]) -> None:
+    def alias_moved(self, alias: str, version: ModelVersion) -> None:
         """``alias`` of the version's forecaster (this profile) now points at ``version``."""
 
     def run_finished(self, status: str) -> None:

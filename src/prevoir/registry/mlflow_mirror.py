@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Param, RunStatus
 from mlflow.exceptions import MlflowException
 
+from prevoir.domain.records import ModelVersion
 from prevoir.domain.specs import ForecasterSpec, MlflowSpec
 from prevoir.errors import ConfigError
 from prevoir.registry.mirror import RegistryMirror
@@ -121,35 +123,35 @@ class MlflowMirror(RegistryMirror):
         self._parent = run.info.run_id
 
     @_guarded
-    def version_saved(self, version: Mapping[str, Any]) -> None:
+    def version_saved(self, version: ModelVersion) -> None:
         """Log the version's params and artifact in its forecaster's run; register it."""
-        run_id = self._child(str(version["forecaster"]))
+        run_id = self._child(str(version.forecaster))
         if run_id is None:
             return
-        features = list(version["features"])
+        features = list(version.features)
         params = {
-            "train_start": version["train_start"],
-            "train_end": version["train_end"],
-            "data_fingerprint": version["data_fingerprint"],
+            "train_start": version.train_start,
+            "train_end": version.train_end,
+            "data_fingerprint": version.data_fingerprint,
             "n_features": len(features),
             "features": ",".join(map(str, features)),
         }
         self.client.log_batch(run_id, params=_params(params))
-        self.client.set_tag(run_id, VERSION_TAG, str(version["id"]))
-        self.client.log_artifact(run_id, str(version["artifact_path"]), artifact_path="model")
+        self.client.set_tag(run_id, VERSION_TAG, str(version.id))
+        self.client.log_artifact(run_id, str(version.artifact_path), artifact_path="model")
         self.client.log_dict(run_id, _plain(version), "model/prevoir_version.json")
         artifact_uri = self.client.get_run(run_id).info.artifact_uri
         self._register(version, source=f"{artifact_uri}/model", run_id=run_id)
 
     @_guarded
-    def metrics_updated(self, version: Mapping[str, Any]) -> None:
+    def metrics_updated(self, version: ModelVersion) -> None:
         """Log backtest metrics in the forecaster's run and on the registered version."""
         metrics = {
             k: float(v)
-            for k, v in dict(version["metrics"]).items()
+            for k, v in dict(version.metrics).items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         }
-        run_id = self._child(str(version["forecaster"]))
+        run_id = self._child(str(version.forecaster))
         if run_id is not None:
             for key, value in metrics.items():
                 self.client.log_metric(run_id, key, value)
@@ -167,7 +169,7 @@ class MlflowMirror(RegistryMirror):
             self.client.log_artifact(run_id, str(path), artifact_path=kind)
 
     @_guarded
-    def alias_moved(self, alias: str, version: Mapping[str, Any]) -> None:
+    def alias_moved(self, alias: str, version: ModelVersion) -> None:
         """Point the registered model's ``alias`` at the version (registering it if needed)."""
         number = self._version_number(version)
         self.client.set_registered_model_alias(self._name(version), alias, number)
@@ -212,41 +214,39 @@ class MlflowMirror(RegistryMirror):
                 self.client.log_batch(run.info.run_id, params=_params(_spec_params(spec)))
         return self._children[forecaster]
 
-    def _name(self, version: Mapping[str, Any]) -> str:
-        return self.spec.registered_model(self.profile, str(version["forecaster"]))
+    def _name(self, version: ModelVersion) -> str:
+        return self.spec.registered_model(self.profile, str(version.forecaster))
 
-    def _version_number(self, version: Mapping[str, Any]) -> str:
+    def _version_number(self, version: ModelVersion) -> str:
         """The MLflow version of a prevoir version, registered from the store if missing."""
-        version_id = int(version["id"])
+        version_id = version.id
         if version_id in self._registered:
             return self._registered[version_id]
         name = self._name(version)
-        self._ensure_registered_model(name, str(version["forecaster"]))
+        self._ensure_registered_model(name, str(version.forecaster))
         for found in self.client.search_model_versions(f"name = '{name}'"):
             if found.tags.get(VERSION_TAG) == str(version_id):
                 self._registered[version_id] = str(found.version)
                 return str(found.version)
-        return self._register(version, source=Path(version["artifact_path"]).resolve().as_uri())
+        return self._register(version, source=Path(version.artifact_path).resolve().as_uri())
 
-    def _register(
-        self, version: Mapping[str, Any], *, source: str, run_id: str | None = None
-    ) -> str:
+    def _register(self, version: ModelVersion, *, source: str, run_id: str | None = None) -> str:
         name = self._name(version)
-        self._ensure_registered_model(name, str(version["forecaster"]))
+        self._ensure_registered_model(name, str(version.forecaster))
         created = self.client.create_model_version(
             name,
             source=source,
             run_id=run_id,
             tags={
-                VERSION_TAG: str(version["id"]),
-                SHA256_TAG: str(version["sha256"]),
-                "prevoir.profile": str(version["profile"]),
-                "prevoir.run_id": str(version["run_id"]),
-                "prevoir.kind": str(version["kind"]),
+                VERSION_TAG: str(version.id),
+                SHA256_TAG: str(version.sha256),
+                "prevoir.profile": str(version.profile),
+                "prevoir.run_id": str(version.run_id),
+                "prevoir.kind": str(version.kind),
             },
-            description=f"prevoir model version {version['id']} of {version['forecaster']}",
+            description=f"prevoir model version {version.id} of {version.forecaster}",
         )
-        self._registered[int(version["id"])] = str(created.version)
+        self._registered[version.id] = str(created.version)
         return str(created.version)
 
     def _ensure_registered_model(self, name: str, forecaster: str) -> None:
@@ -287,9 +287,9 @@ def _params(values: Mapping[str, Any]) -> list[Param]:
     return [Param(key, str(value)[:_MAX_PARAM]) for key, value in values.items()]
 
 
-def _plain(version: Mapping[str, Any]) -> dict[str, Any]:
-    """The version row as JSON-ready data (times as ISO text)."""
-    return json.loads(json.dumps(dict(version), default=str))
+def _plain(version: ModelVersion) -> dict[str, Any]:
+    """The version as JSON-ready data (times as ISO text)."""
+    return json.loads(json.dumps(asdict(version), default=str))
 
 
 def _where(uri: str) -> str:

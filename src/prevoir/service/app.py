@@ -20,7 +20,7 @@ from prevoir.service.middleware import LatencyMiddleware
 from prevoir.service.routes import auth, forecasts, health, models, runs, series
 from prevoir.service.scheduler import JobScheduler
 from prevoir.service.state import ServiceState
-from prevoir.workflows.runs import open_store
+from prevoir.workflows.project import open_project
 from prevoir.workflows.schedule import scheduled_jobs
 
 
@@ -29,16 +29,16 @@ def create_app(settings: Settings) -> FastAPI:
     and (``service.scheduler``) the scheduled jobs, started and stopped with the app.
 
     Refuses (``ConfigError``) to build outside ``dev`` without a signing secret of its own.
-    The store is migrated to head at start, as every prevoir command does.
+    The project is opened once here, its store migrated to the head; the app's lifespan
+    closes it.
     """
     secret = settings.service.signing_secret()
     jobs = scheduled_jobs(settings) if settings.service.scheduler else []  # ConfigError: cron
-    state = ServiceState(
-        settings=settings, engine=open_store(settings), secret=secret, metrics=ServiceMetrics()
-    )
+    project = open_project(settings, migrate=True)
+    state = ServiceState(project=project, secret=secret, metrics=ServiceMetrics())
 
     if jobs:
-        state.scheduler = JobScheduler(jobs, state.engine, state.runs)
+        state.scheduler = JobScheduler(jobs, project.store, state.runs)
     scheduler = state.scheduler
 
     @asynccontextmanager
@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
             if scheduler is not None:
                 scheduler.shutdown()
             state.runs.shutdown()
-            state.engine.dispose()
+            project.close()
 
     app = FastAPI(
         title="prevoir",

@@ -51,8 +51,7 @@ def _credential(request: Request) -> str | None:
 def principal_from(credential: str, state: ServiceState) -> Principal:
     """The caller behind ``credential``; 401 if it proves nothing."""
     if credential.startswith("pv_"):
-        with state.engine.connect() as conn:
-            principal = authenticate_key(conn, credential)
+        principal = authenticate_key(state.project, credential)
         if principal is None:
             raise _unauthorized("unknown or revoked API key")
         return principal
@@ -64,8 +63,7 @@ def principal_from(credential: str, state: ServiceState) -> Principal:
         raise _unauthorized("token expired; ask POST /api/v1/token for a new one") from None
     except jwt.InvalidTokenError:
         raise _unauthorized("invalid token") from None
-    with state.engine.connect() as conn:
-        role = user_role(conn, str(claims["sub"]))
+    role = user_role(state.project, str(claims["sub"]))
     if role is None:
         raise _unauthorized(f"user {claims['sub']!r} no longer exists")
     return Principal(str(claims["sub"]), role)

@@ -19,9 +19,9 @@ from fastapi.templating import Jinja2Templates
 
 from prevoir import __version__
 from prevoir.errors import NotFoundError
-from prevoir.service import dashboard_data as views
 from prevoir.service.auth import COOKIE, issue_token, principal_from
 from prevoir.service.state import ServiceState, get_state
+from prevoir.workflows import dashboard as views
 from prevoir.workflows.access import Principal, authenticate_password
 
 HERE = Path(__file__).parent
@@ -62,8 +62,7 @@ def login(
     password: Annotated[str, Form()],
 ) -> Response:
     """Check the password; on success set the token cookie and go to the dashboard."""
-    with state.engine.connect() as conn:
-        principal = authenticate_password(conn, username, password)
+    principal = authenticate_password(state.project, username, password)
     if principal is None:
         context = {"error": "Wrong user name or password.", "username": username}
         return TEMPLATES.TemplateResponse(
@@ -105,7 +104,7 @@ def index(
     if viewer is None:
         return _login_redirect()
     settings = state.settings
-    spec = views.resolve_spec(settings, forecaster)
+    spec = views.resolve_spec(state.project, forecaster)
     context: dict[str, Any] = {
         "viewer": viewer,
         "version": __version__,
@@ -118,20 +117,20 @@ def index(
         "versions": {"versions": [], "metric_names": []},
         "runs": [],
     }
-    with state.engine.connect() as conn:
-        context["runs"] = views.recent_runs(conn)
-        if spec is not None:
-            ids = views.forecaster_series(conn, spec)
-            context["series_ids"] = ids
-            context["versions"] = views.model_versions(conn, spec, profile=settings.profile)
-            chosen = series if series is not None else (ids[0] if ids else None)
-            if chosen is not None:
-                try:
-                    context["chart"] = views.chart_data(
-                        conn, spec, chosen, horizon=horizon, window=window
-                    )
-                except NotFoundError as exc:  # a series with nothing to draw yet
-                    context["chart_error"] = str(exc)
+    project = state.project
+    context["runs"] = views.run_history(project)
+    if spec is not None:
+        ids = views.forecaster_series(project, spec)
+        context["series_ids"] = ids
+        context["versions"] = views.model_versions(project, spec)
+        chosen = series if series is not None else (ids[0] if ids else None)
+        if chosen is not None:
+            try:
+                context["chart"] = views.chart_data(
+                    project, spec, chosen, horizon=horizon, window=window
+                )
+            except NotFoundError as exc:  # a series with nothing to draw yet
+                context["chart_error"] = str(exc)
     return TEMPLATES.TemplateResponse(request, "index.html", context)
 
 
@@ -147,8 +146,7 @@ def chart(
     """The chart columns of one series (cookie-authenticated JSON for the page's script)."""
     if _viewer(request, state) is None:
         return JSONResponse({"detail": "log in at /login"}, status_code=401)
-    spec = views.resolve_spec(state.settings, forecaster)
+    spec = views.resolve_spec(state.project, forecaster)
     assert spec is not None  # a named forecaster resolves or raises NotFoundError
-    with state.engine.connect() as conn:
-        data = views.chart_data(conn, spec, series, horizon=horizon, window=window)
+    data = views.chart_data(state.project, spec, series, horizon=horizon, window=window)
     return JSONResponse(data)

@@ -14,13 +14,11 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import Engine
-
-from prevoir.config import Settings
 from prevoir.domain.records import StepRecord
 from prevoir.errors import StoreError
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.storage.runs import finish_run
+from prevoir.workflows.project import Project
 from prevoir.workflows.runs import RunSummary, StartedRun, start_pipeline
 
 logger = logging.getLogger(__name__)
@@ -29,18 +27,12 @@ RUN_WORKERS = 2  # background API runs at once; more wait in the queue (their le
 
 
 class RunLauncher:
-    """Starts runs of one project and profile on the service's shared engine."""
+    """Starts runs of the service's open project."""
 
     def __init__(
-        self,
-        settings: Settings,
-        engine: Engine,
-        metrics: ServiceMetrics,
-        *,
-        workers: int = RUN_WORKERS,
+        self, project: Project, metrics: ServiceMetrics, *, workers: int = RUN_WORKERS
     ) -> None:
-        self.settings = settings
-        self.engine = engine
+        self.project = project
         self.metrics = metrics
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prevoir-run")
         self._queued: dict[Future[RunSummary | None], StartedRun] = {}
@@ -83,7 +75,7 @@ class RunLauncher:
                 self._queued.pop(future, None)
 
     def _start(self, steps: Iterable[str] | None, trigger: str) -> StartedRun:
-        started = start_pipeline(self.settings, steps=steps, trigger=trigger, engine=self.engine)
+        started = start_pipeline(self.project, steps=steps, trigger=trigger)
         self.metrics.run_started(trigger, started.forecasters, started.steps)
         return started
 
@@ -119,7 +111,7 @@ class RunLauncher:
 
     def _close_failed(self, run_id: int, error: str) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self.project.store.write() as conn:
                 finish_run(conn, run_id, status="failed", error=error)
         except Exception:
             logger.exception("run %s could not be closed as failed", run_id)

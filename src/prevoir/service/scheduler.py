@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
 
 from prevoir.errors import ConflictError
 from prevoir.service.runs import RunLauncher
 from prevoir.storage.schedule import claim_firing, finish_firing, last_firing
+from prevoir.storage.store import Store
 from prevoir.workflows.schedule import ScheduledJob, latest_fire_time
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,9 @@ HANDOFF_TIMEOUT_S = 60  # the submitted event follows the submission by microsec
 class JobScheduler:
     """The jobs of one server process; ``start`` in the app's lifespan, ``shutdown`` after."""
 
-    def __init__(self, jobs: list[ScheduledJob], engine: Engine, launcher: RunLauncher) -> None:
+    def __init__(self, jobs: list[ScheduledJob], store: Store, launcher: RunLauncher) -> None:
         self.jobs = {job.name: job for job in jobs}
-        self.engine = engine
+        self.store = store
         self.launcher = launcher
         self.owner = f"{socket.gethostname()} pid {os.getpid()}"
         self._fired: dict[str, queue.SimpleQueue[datetime]] = {
@@ -90,7 +90,7 @@ class JobScheduler:
 
     def _catch_up(self, job: ScheduledJob, now: datetime) -> None:
         due = latest_fire_time(job.trigger, now)
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             last = last_firing(conn, job.name)
         if due is None or last is None or due <= last:
             return  # never claimed before: a new job has nothing to catch up
@@ -131,7 +131,7 @@ class JobScheduler:
             self._busy[name].release()
 
     def _claim_and_run(self, job: ScheduledJob, fire_time: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self.store.write() as conn:
             won = claim_firing(conn, job.name, fire_time, self.owner)
         if not won:
             logger.debug("job %s at %s was claimed by another server", job.name, fire_time)
@@ -146,7 +146,7 @@ class JobScheduler:
             logger.exception("job %s at %s failed", job.name, fire_time)
         finally:
             try:
-                with self.engine.begin() as conn:
+                with self.store.write() as conn:
                     finish_firing(conn, job.name, fire_time, status=status, run_id=run_id)
             except Exception:
                 logger.exception(

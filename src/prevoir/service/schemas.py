@@ -151,8 +151,23 @@ class ForecasterPublic(BaseModel):
     champion: int | None
 
 
+class TrainingRunPublic(BaseModel):
+    """The run that trained a version (how it was started, with which config)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    profile: str
+    trigger: str
+    status: str
+    started_at: datetime
+    config_hash: str
+
+
 class ModelVersionPublic(BaseModel):
     """A trained model version and the aliases (``profile:alias``) pointing at it."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     forecaster: str
@@ -169,7 +184,7 @@ class ModelVersionPublic(BaseModel):
     run_id: int | None
     created_at: datetime
     aliases: list[str]
-    run: dict[str, Any] | None = None
+    run: TrainingRunPublic | None = None
 
 
 class AliasMovePublic(BaseModel):

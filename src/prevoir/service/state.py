@@ -1,33 +1,36 @@
-"""What every request handler shares: settings, one engine, secret, metrics, run launcher."""
+"""What every request handler shares: the open project, secret, metrics, run launcher."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Engine
 
 from prevoir.config import Settings
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.runs import RunLauncher
 from prevoir.service.scheduler import JobScheduler
+from prevoir.workflows.project import Project
 
 
 @dataclass
 class ServiceState:
-    """The long-lived parts of one server process (one engine: a pool, not one per call)."""
+    """The long-lived parts of one server process: the project opened once (one engine, a
+    pool, for every request), the signing secret, the metrics, the runs it starts."""
 
-    settings: Settings
-    engine: Engine
+    project: Project
     secret: str
     metrics: ServiceMetrics
-    extras: dict[str, Any] = field(default_factory=dict)
     runs: RunLauncher = field(init=False)  # its thread pool starts threads on first use
     scheduler: JobScheduler | None = None  # None: no jobs, or service.scheduler = false
 
     def __post_init__(self) -> None:
-        self.runs = RunLauncher(self.settings, self.engine, self.metrics)
+        self.runs = RunLauncher(self.project, self.metrics)
+
+    @property
+    def settings(self) -> Settings:
+        """The project's settings (one profile)."""
+        return self.project.settings
 
 
 async def get_state(request: Request) -> ServiceState:

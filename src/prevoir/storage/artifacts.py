@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
+from prevoir.domain.records import Artifact
 from prevoir.errors import DataValidationError
 from prevoir.storage._errors import translate_errors
+from prevoir.storage._records import as_record
 from prevoir.storage.tables import artifacts
 
 __all__ = ["latest_artifact", "list_artifacts", "record_artifact"]
@@ -67,12 +68,10 @@ def _match(forecaster: str | None, kind: str | None) -> list[sa.ColumnElement[bo
     return where
 
 
-def latest_artifact(
-    conn: sa.Connection, *, forecaster: str | None, kind: str
-) -> dict[str, Any] | None:
+def latest_artifact(conn: sa.Connection, *, forecaster: str | None, kind: str) -> Artifact | None:
     """The most recently recorded artifact of ``kind`` for ``forecaster`` (None: dataset-wide).
 
-    Returns the row as a dict, or None when no run has produced one yet.
+    None when no run has produced one yet.
     """
     stmt = (
         sa.select(artifacts)
@@ -82,11 +81,11 @@ def latest_artifact(
     )
     with translate_errors(f"finding the latest {kind!r} artifact"):
         row = conn.execute(stmt).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else as_record(Artifact, row)
 
 
-def list_artifacts(conn: sa.Connection, *, run_id: int) -> list[dict[str, Any]]:
+def list_artifacts(conn: sa.Connection, *, run_id: int) -> list[Artifact]:
     """Every artifact recorded by run ``run_id``, in the order they were written."""
     stmt = sa.select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id)
     with translate_errors(f"listing artifacts of run {run_id}"):
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        return [as_record(Artifact, r) for r in conn.execute(stmt).mappings()]

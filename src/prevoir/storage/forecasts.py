@@ -39,6 +39,7 @@ from prevoir.domain.columns import (
     interval_levels,
     lo_column,
 )
+from prevoir.domain.records import ForecastPoint, IssuedForecast
 from prevoir.errors import DataValidationError
 from prevoir.storage._bulk import (
     BinaryColumn,
@@ -396,9 +397,8 @@ def read_series_forecasts(
     origin_from: datetime | None = None,
     origin_to: datetime | None = None,
     latest: bool = False,
-) -> list[sa.RowMapping]:
-    """One series' forecasts as rows ``origin, ds, step, yhat, intervals, model_version_id``,
-    sorted by origin and step; ``intervals`` is the stored ``{"80": [lo, hi]}`` or None.
+) -> list[IssuedForecast]:
+    """One series' forecasts, one per origin (oldest first), steps in order.
 
     ``origin_from``/``origin_to`` bound the origin (inclusive). ``latest`` keeps only the
     newest origin (and ignores the bounds): one statement whose ``origin = (SELECT
@@ -408,19 +408,36 @@ def read_series_forecasts(
     """
     action = f"reading forecasts of {forecaster!r} for series {unique_id!r}"
     if latest:
-        with translate_errors(action):
-            return list(
-                conn.execute(_LATEST, {"forecaster": forecaster, "uid": unique_id}).mappings()
-            )
-    f = forecasts
-    where = [f.c.forecaster == forecaster, f.c.unique_id == unique_id]
-    if origin_from is not None:
-        where.append(f.c.origin >= origin_from)
-    if origin_to is not None:
-        where.append(f.c.origin <= origin_to)
-    stmt = sa.select(*_SERIES_COLUMNS).where(*where).order_by(f.c.origin, f.c.step)
+        stmt, params = _LATEST, {"forecaster": forecaster, "uid": unique_id}
+    else:
+        f = forecasts
+        where = [f.c.forecaster == forecaster, f.c.unique_id == unique_id]
+        if origin_from is not None:
+            where.append(f.c.origin >= origin_from)
+        if origin_to is not None:
+            where.append(f.c.origin <= origin_to)
+        stmt, params = sa.select(*_SERIES_COLUMNS).where(*where).order_by(f.c.origin, f.c.step), {}
     with translate_errors(action):
-        return list(conn.execute(stmt).mappings())
+        rows = conn.execute(stmt, params).mappings().all()
+    return _issues(forecaster, unique_id, rows)
+
+
+def _issues(forecaster: str, unique_id: str, rows: Sequence[sa.RowMapping]) -> list[IssuedForecast]:
+    """Rows sorted by origin and step, grouped into one forecast per origin; a band with
+    neither bound stored is left out."""
+    grouped: dict[datetime, tuple[int | None, list[ForecastPoint]]] = {}
+    for row in rows:
+        _, points = grouped.setdefault(row["origin"], (row["model_version_id"], []))
+        bands = {
+            level: (lo, hi)
+            for level, (lo, hi) in (row["intervals"] or {}).items()
+            if lo is not None or hi is not None
+        }
+        points.append(ForecastPoint(row["step"], row["ds"], row["yhat"], bands))
+    return [
+        IssuedForecast(forecaster, unique_id, origin, version, tuple(points))
+        for origin, (version, points) in grouped.items()
+    ]
 
 
 def series_origins(

@@ -12,17 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
+from prevoir.domain.records import AliasAction, AliasEvent, ModelVersion
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage._bulk import dialect_insert
 from prevoir.storage._errors import translate_errors
+from prevoir.storage._records import as_record
 from prevoir.storage.tables import alias_history, aliases, forecasts, model_versions
 
 __all__ = [
-    "AliasAction",
     "add_model_version",
     "delete_model_versions",
     "get_alias",
@@ -34,7 +35,6 @@ __all__ = [
     "set_model_metrics",
 ]
 
-AliasAction = Literal["set", "promote", "rollback"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +106,29 @@ def _not_found(version_id: int) -> NotFoundError:
     )
 
 
-def get_model_version(conn: sa.Connection, version_id: int) -> dict[str, Any]:
-    """The version's columns as a dict; ``NotFoundError`` if there is no such version."""
+def get_model_version(conn: sa.Connection, version_id: int) -> ModelVersion:
+    """The version with the aliases pointing at it; ``NotFoundError`` if there is none."""
     stmt = sa.select(model_versions).where(model_versions.c.id == version_id)
     with translate_errors(f"reading model version {version_id}"):
         row = conn.execute(stmt).mappings().first()
-    if row is None:
-        raise _not_found(version_id)
-    return dict(row)
+        if row is None:
+            raise _not_found(version_id)
+        return _version(row, _aliases_of(conn, version_id).get(version_id, ()))
+
+
+def _aliases_of(conn: sa.Connection, version_id: int | None = None) -> dict[int, tuple[str, ...]]:
+    """``"<profile>:<alias>"`` names per version (of one version, or of all)."""
+    stmt = sa.select(aliases).order_by(aliases.c.profile, aliases.c.alias)
+    if version_id is not None:
+        stmt = stmt.where(aliases.c.version_id == version_id)
+    by_version: dict[int, list[str]] = {}
+    for a in conn.execute(stmt).mappings():
+        by_version.setdefault(a["version_id"], []).append(f"{a['profile']}:{a['alias']}")
+    return {version: tuple(names) for version, names in by_version.items()}
+
+
+def _version(row: sa.RowMapping, names: tuple[str, ...]) -> ModelVersion:
+    return as_record(ModelVersion, row, aliases=names)
 
 
 def set_alias(
@@ -133,9 +148,9 @@ def set_alias(
     (``NotFoundError``/``ConflictError``).
     """
     version = get_model_version(conn, version_id)
-    if version["forecaster"] != forecaster:
+    if version.forecaster != forecaster:
         raise ConflictError(
-            f"model version {version_id} belongs to forecaster {version['forecaster']!r}, "
+            f"model version {version_id} belongs to forecaster {version.forecaster!r}, "
             f"not {forecaster!r}; pick a version of {forecaster!r} for alias {alias!r}"
         )
     previous = get_alias(conn, forecaster, profile, alias)
@@ -166,7 +181,7 @@ def set_alias(
 
 def list_alias_history(
     conn: sa.Connection, forecaster: str, profile: str, alias: str
-) -> list[dict[str, Any]]:
+) -> list[AliasEvent]:
     """Every move of one alias, oldest first."""
     stmt = (
         sa.select(alias_history)
@@ -178,7 +193,8 @@ def list_alias_history(
         .order_by(alias_history.c.id)
     )
     with translate_errors(f"reading the history of alias {alias!r} of {forecaster!r}"):
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        rows = conn.execute(stmt).mappings().all()
+    return [as_record(AliasEvent, row) for row in rows]
 
 
 def referenced_versions(conn: sa.Connection, version_ids: Sequence[int]) -> set[int]:
@@ -234,17 +250,12 @@ def get_alias(conn: sa.Connection, forecaster: str, profile: str, alias: str) ->
     return None if found is None else int(found)
 
 
-def list_model_versions(conn: sa.Connection, forecaster: str | None = None) -> list[dict[str, Any]]:
-    """Versions oldest first, each with ``aliases``: ``["prod:champion", ...]`` pointing at it."""
+def list_model_versions(conn: sa.Connection, forecaster: str | None = None) -> list[ModelVersion]:
+    """Versions oldest first, each with the aliases (``"prod:champion"``, …) pointing at it."""
     stmt = sa.select(model_versions).order_by(model_versions.c.id)
     if forecaster is not None:
         stmt = stmt.where(model_versions.c.forecaster == forecaster)
     with translate_errors("listing model versions"):
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
-        alias_rows = conn.execute(sa.select(aliases).order_by(aliases.c.alias)).mappings().all()
-    by_version: dict[int, list[str]] = {}
-    for a in alias_rows:
-        by_version.setdefault(a["version_id"], []).append(f"{a['profile']}:{a['alias']}")
-    for row in rows:
-        row["aliases"] = by_version.get(row["id"], [])
-    return rows
+        rows = conn.execute(stmt).mappings().all()
+        names = _aliases_of(conn)
+    return [_version(row, names.get(row["id"], ())) for row in rows]

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
-from prevoir.domain.records import StepRecord
+from prevoir.domain.records import Run, StepRecord
 from prevoir.errors import DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import RUN_STATUSES, RUN_TRIGGERS, STEP_STATUSES, run_steps, runs
@@ -104,45 +103,59 @@ def _require_run(conn: sa.Connection, run_id: int) -> None:
         raise _not_found(run_id)
 
 
-def _run_dict(row: sa.RowMapping, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    out = dict(row)
-    out["steps"] = out["steps"].split()
-    out["step_records"] = steps
-    return out
+def _run(row: sa.RowMapping, steps: list[StepRecord]) -> Run:
+    return Run(
+        id=row["id"],
+        profile=row["profile"],
+        trigger=row["trigger"],
+        status=row["status"],
+        steps=tuple(row["steps"].split()),
+        config_hash=row["config_hash"] or "",
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error=row["error"],
+        step_records=tuple(steps),
+    )
 
 
-def _steps_of(conn: sa.Connection, run_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+def _steps_of(conn: sa.Connection, run_ids: Sequence[int]) -> dict[int, list[StepRecord]]:
     stmt = (
         sa.select(run_steps)
         .where(run_steps.c.run_id.in_(list(run_ids)))
         .order_by(run_steps.c.run_id, run_steps.c.id)
     )
-    grouped: dict[int, list[dict[str, Any]]] = {rid: [] for rid in run_ids}
+    grouped: dict[int, list[StepRecord]] = {rid: [] for rid in run_ids}
     for row in conn.execute(stmt).mappings():
-        step = dict(row)
-        step["files"] = list(step["files"] or [])
-        grouped[step["run_id"]].append(step)
+        grouped[row["run_id"]].append(
+            StepRecord(
+                name=row["name"],
+                status=row["status"],
+                started_at=row["started_at"],
+                duration_s=row["duration_s"],
+                rows_in=row["rows_in"],
+                rows_out=row["rows_out"],
+                files=tuple(row["files"] or ()),
+                error=row["error"],
+            )
+        )
     return grouped
 
 
-def list_runs(conn: sa.Connection, limit: int = 20) -> list[dict[str, Any]]:
-    """The ``limit`` newest runs, newest first, each with its recorded steps.
-
-    Each dict has the ``runs`` columns, ``steps`` as the list of requested step names and
-    ``step_records`` as a list of ``run_steps`` rows (dicts) in execution order.
-    """
+def list_runs(conn: sa.Connection, limit: int = 20) -> list[Run]:
+    """The ``limit`` newest runs, newest first, each with its recorded steps in order."""
     with translate_errors("listing runs"):
-        rows = conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings()
-        rows_list = list(rows)
-        steps = _steps_of(conn, [r["id"] for r in rows_list])
-    return [_run_dict(r, steps[r["id"]]) for r in rows_list]
+        rows = list(
+            conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings()
+        )
+        steps = _steps_of(conn, [r["id"] for r in rows])
+    return [_run(r, steps[r["id"]]) for r in rows]
 
 
-def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any]:
-    """One run with its steps (same shape as ``list_runs`` items); ``NotFoundError`` if absent."""
+def get_run(conn: sa.Connection, run_id: int) -> Run:
+    """One run with its steps; ``NotFoundError`` if absent."""
     with translate_errors(f"reading run {run_id}"):
         row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
         if row is None:
             raise _not_found(run_id)
         steps = _steps_of(conn, [run_id])
-    return _run_dict(row, steps[run_id])
+    return _run(row, steps[run_id])

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from prevoir.domain.records import Firing
 from prevoir.storage._bulk import dialect_insert
 from prevoir.storage._errors import translate_errors
+from prevoir.storage._records import as_record
 from prevoir.storage.tables import schedule_firings
 
 __all__ = ["claim_firing", "finish_firing", "last_firing", "list_firings"]
@@ -54,10 +56,10 @@ def last_firing(conn: sa.Connection, job: str) -> datetime | None:
         return conn.execute(stmt).scalar_one()
 
 
-def list_firings(conn: sa.Connection, job: str | None = None, *, limit: int = 100) -> list[dict]:
+def list_firings(conn: sa.Connection, job: str | None = None, *, limit: int = 100) -> list[Firing]:
     """Recent firings, newest first (all jobs, or one)."""
     stmt = sa.select(schedule_firings).order_by(schedule_firings.c.fire_time.desc()).limit(limit)
     if job is not None:
         stmt = stmt.where(schedule_firings.c.job == job)
     with translate_errors("listing scheduled firings"):
-        return [dict(row) for row in conn.execute(stmt).mappings()]
+        return [as_record(Firing, row) for row in conn.execute(stmt).mappings()]

@@ -8,13 +8,14 @@ argon2 hash of a password and the sha256 of an API key. Every function takes the
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
+from prevoir.domain.records import ApiKey, User
 from prevoir.domain.roles import ROLES
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
+from prevoir.storage._records import as_record
 from prevoir.storage.tables import api_keys, users
 
 __all__ = [
@@ -54,18 +55,18 @@ def add_user(conn: sa.Connection, username: str, password_hash: str, role: str) 
         return int(conn.execute(sa.insert(users).values(values).returning(users.c.id)).scalar_one())
 
 
-def get_user(conn: sa.Connection, username: str) -> dict[str, Any] | None:
-    """The user row (with its password hash), or None."""
+def get_user(conn: sa.Connection, username: str) -> User | None:
+    """The user (with its password hash), or None."""
     with translate_errors(f"reading user {username!r}"):
         row = conn.execute(sa.select(users).where(users.c.username == username)).mappings().first()
-    return dict(row) if row is not None else None
+    return as_record(User, row) if row is not None else None
 
 
-def list_users(conn: sa.Connection) -> list[dict[str, Any]]:
+def list_users(conn: sa.Connection) -> list[User]:
     """Every user without the password hash, by name."""
     stmt = sa.select(users.c.username, users.c.role, users.c.created_at).order_by(users.c.username)
     with translate_errors("listing users"):
-        return [dict(row) for row in conn.execute(stmt).mappings()]
+        return [as_record(User, row) for row in conn.execute(stmt).mappings()]
 
 
 def remove_user(conn: sa.Connection, username: str) -> None:
@@ -92,22 +93,22 @@ def add_api_key(conn: sa.Connection, *, name: str, prefix: str, key_hash: str, r
         )
 
 
-def find_api_key(conn: sa.Connection, key_hash: str) -> dict[str, Any] | None:
+def find_api_key(conn: sa.Connection, key_hash: str) -> ApiKey | None:
     """The live (not revoked) key with this hash, or None."""
     stmt = sa.select(api_keys).where(
         api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
     )
     with translate_errors("checking an API key"):
         row = conn.execute(stmt).mappings().first()
-    return dict(row) if row is not None else None
+    return as_record(ApiKey, row) if row is not None else None
 
 
-def list_api_keys(conn: sa.Connection) -> list[dict[str, Any]]:
-    """Every key without its hash, newest first."""
+def list_api_keys(conn: sa.Connection) -> list[ApiKey]:
+    """Every key (never its hash), newest first."""
     columns = [c for c in api_keys.c if c.name != "key_hash"]
     with translate_errors("listing API keys"):
         rows = conn.execute(sa.select(*columns).order_by(api_keys.c.id.desc())).mappings()
-        return [dict(row) for row in rows]
+        return [as_record(ApiKey, row) for row in rows]
 
 
 def revoke_api_key(conn: sa.Connection, key_id: int) -> None:

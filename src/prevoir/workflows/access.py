@@ -11,16 +11,14 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection
 
-from prevoir.config import Settings
+from prevoir.domain.records import ApiKey, User
 from prevoir.domain.roles import ROLES
 from prevoir.errors import DataValidationError
 from prevoir.storage import users as user_rows
-from prevoir.workflows.runs import store_connection
+from prevoir.workflows.project import Project
 
 __all__ = [
     "Principal",
@@ -56,74 +54,77 @@ def _hasher() -> PasswordHash:
     return PasswordHash.recommended()
 
 
-def create_user(settings: Settings, username: str, password: str, role: str) -> None:
+def create_user(project: Project, username: str, password: str, role: str) -> None:
     """Add a user whose password is at least ``MIN_PASSWORD`` characters."""
     if len(password) < MIN_PASSWORD:
         raise DataValidationError(
             f"the password of {username!r} is {len(password)} characters; use "
             f"{MIN_PASSWORD} or more"
         )
-    with store_connection(settings, write=True) as conn:
+    with project.store.write() as conn:
         user_rows.add_user(conn, username, _hasher().hash(password), role)
 
 
-def remove_user(settings: Settings, username: str) -> None:
+def remove_user(project: Project, username: str) -> None:
     """Delete a user; tokens it holds stop working when they are next checked."""
-    with store_connection(settings, write=True) as conn:
+    with project.store.write() as conn:
         user_rows.remove_user(conn, username)
 
 
-def list_users(settings: Settings) -> list[dict[str, Any]]:
+def list_users(project: Project) -> list[User]:
     """Every user (name, role, created) without password hashes."""
-    with store_connection(settings, write=True) as conn:
+    with project.store.read() as conn:
         return user_rows.list_users(conn)
 
 
-def create_key(settings: Settings, name: str, role: str) -> tuple[int, str]:
+def create_key(project: Project, name: str, role: str) -> tuple[int, str]:
     """A new API key: its id and the key itself, which is shown once and never stored."""
     key = f"{KEY_PREFIX}{secrets.token_urlsafe(6)}_{secrets.token_urlsafe(32)}"
-    with store_connection(settings, write=True) as conn:
+    with project.store.write() as conn:
         key_id = user_rows.add_api_key(
             conn, name=name, prefix=key[:11], key_hash=_digest(key), role=role
         )
     return key_id, key
 
 
-def revoke_key(settings: Settings, key_id: int) -> None:
+def revoke_key(project: Project, key_id: int) -> None:
     """Revoke an API key from now on."""
-    with store_connection(settings, write=True) as conn:
+    with project.store.write() as conn:
         user_rows.revoke_api_key(conn, key_id)
 
 
-def list_keys(settings: Settings) -> list[dict[str, Any]]:
+def list_keys(project: Project) -> list[ApiKey]:
     """Every API key (id, name, prefix, role, created, revoked) without hashes."""
-    with store_connection(settings, write=True) as conn:
+    with project.store.read() as conn:
         return user_rows.list_api_keys(conn)
 
 
-def authenticate_password(conn: Connection, username: str, password: str) -> Principal | None:
+def authenticate_password(project: Project, username: str, password: str) -> Principal | None:
     """The user if ``password`` is theirs, else None (same work either way)."""
-    row = user_rows.get_user(conn, username)
-    if row is None:
+    with project.store.read() as conn:
+        user = user_rows.get_user(conn, username)
+    if user is None:
         _hasher().hash(password)  # as slow as a real check: no user enumeration by timing
         return None
-    if not _hasher().verify(password, row["password_hash"]):
+    if not _hasher().verify(password, user.password_hash):
         return None
-    return Principal(username, row["role"])
+    return Principal(username, user.role)
 
 
-def authenticate_key(conn: Connection, key: str) -> Principal | None:
+def authenticate_key(project: Project, key: str) -> Principal | None:
     """The key's principal if ``key`` is a live API key, else None."""
     if not key.startswith(KEY_PREFIX):
         return None
-    row = user_rows.find_api_key(conn, _digest(key))
-    return Principal(f"key:{row['name']}", row["role"]) if row is not None else None
+    with project.store.read() as conn:
+        found = user_rows.find_api_key(conn, _digest(key))
+    return Principal(f"key:{found.name}", found.role) if found is not None else None
 
 
-def user_role(conn: Connection, username: str) -> str | None:
+def user_role(project: Project, username: str) -> str | None:
     """The current role of ``username``, or None if it no longer exists."""
-    row = user_rows.get_user(conn, username)
-    return row["role"] if row is not None else None
+    with project.store.read() as conn:
+        user = user_rows.get_user(conn, username)
+    return user.role if user is not None else None
 
 
 def _digest(key: str) -> str:

@@ -1,32 +1,73 @@
-"""Scaffold a project folder from one of the examples shipped in the package."""
+"""``Project``: one project under one profile with its store open — what every workflow takes.
+
+The CLI opens one per command, the service one per server (its lifespan); both hand it to
+the workflows, which never open a store of their own. ``migrate`` says whether opening may
+create or upgrade the schema (``prevoir run``, ``db upgrade``, ``serve``); otherwise a store
+that is not at this prevoir's head is refused with the command that upgrades it.
+"""
 
 from __future__ import annotations
 
-import shutil
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
 
-from prevoir.config import CONFIG_FILE
-from prevoir.errors import ConflictError, NotFoundError
-from prevoir.examples import EXAMPLES
+from prevoir.config import Settings, forecaster_spec
+from prevoir.domain.specs import ForecasterSpec
+from prevoir.errors import NotFoundError
+from prevoir.registry.registry import Registry
+from prevoir.storage.store import Store
+from prevoir.workflows.mirror import open_mirror
+
+__all__ = ["Project", "open_project", "upgrade_store"]
 
 
-def init_project(directory: Path, *, example: str, force: bool = False) -> list[Path]:
-    """Copy the example's ``prevoir.toml`` and data into ``directory``; the files written."""
-    if example not in EXAMPLES:
-        raise NotFoundError(f"unknown example {example!r}; choose one of: {', '.join(EXAMPLES)}")
-    target = directory.resolve()
-    if (target / CONFIG_FILE).exists() and not force:
-        raise ConflictError(
-            f"{target / CONFIG_FILE} already exists; pick an empty folder or pass --force"
+@dataclass
+class Project:
+    """Settings of one profile and the store they name, opened."""
+
+    settings: Settings
+    store: Store
+
+    @property
+    def profile(self) -> str:
+        """The profile whose aliases, runs and artifacts this project sees."""
+        return self.settings.profile
+
+    def registry(self, *, notes: list[str] | None = None) -> Registry:
+        """The model registry of this profile, mirrored to MLflow when ``[mlflow]`` is set
+        (mirroring problems are appended to ``notes``; they never fail the caller)."""
+        return Registry(
+            self.store,
+            profile=self.profile,
+            model_store=self.settings.model_store_location(),
+            mirror=open_mirror(self.settings, notes=[] if notes is None else notes),
         )
-    source = resources.files("prevoir.examples") / example
-    written: list[Path] = []
-    with resources.as_file(source) as folder:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                dest = target / path.relative_to(folder)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
-                written.append(dest)
-    return written
+
+    def forecaster(self, name: str) -> ForecasterSpec:
+        """The spec of a configured forecaster; ``NotFoundError`` naming the known ones."""
+        if name not in self.settings.forecasters:
+            known = ", ".join(sorted(self.settings.forecasters)) or "none"
+            raise NotFoundError(f"no forecaster {name!r} in the project (known: {known})")
+        return forecaster_spec(name, self.settings)
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+
+def open_project(settings: Settings, *, migrate: bool = False, **engine_kwargs: Any) -> Project:
+    """``settings`` with their store open (see the module docstring); close it after use."""
+    return Project(settings, Store.open(settings.store_url(), migrate=migrate, **engine_kwargs))
+
+
+def upgrade_store(settings: Settings) -> tuple[str | None, str]:
+    """Create the store's tables or migrate them to the newest schema; (before, after)."""
+    with Store.connect(settings.store_url()) as store:
+        return store.upgrade()

@@ -1,31 +1,30 @@
-"""Run the pipeline for a project: plan the datasets, record the run, run the steps."""
+"""Run the pipeline for a project: plan the datasets, record the run, run the steps; and read
+the recorded runs back."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
 
-from prevoir.config import Settings, forecaster_spec, transform_spec
-from prevoir.domain.records import StepRecord
+from prevoir.config import Settings, transform_spec
+from prevoir.domain.records import Run, StepRecord
 from prevoir.errors import ConflictError, StepFailedError
 from prevoir.ingest.readers import describe_source, read_source
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.registry.mirror import RegistryMirror
-from prevoir.storage.engine import create_store_engine, upgrade_schema
 from prevoir.storage.locks import acquire_lock, release_lock, renew_lock
-from prevoir.storage.runs import finish_run, record_step, start_run
-from prevoir.workflows.mirror import open_mirror
+from prevoir.storage.runs import finish_run, get_run, list_runs, record_step, start_run
+from prevoir.storage.store import Store
+from prevoir.workflows.project import Project
 from prevoir.workflows.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -52,30 +51,8 @@ class RunSummary:
         return [path for record in self.steps for path in record.files]
 
 
-def open_store(settings: Settings) -> Engine:
-    """An engine on the project's store with the schema at head (created on first use)."""
-    engine = create_store_engine(settings.store_url())
-    upgrade_schema(engine)
-    return engine
-
-
-@contextmanager
-def store_connection(
-    settings: Settings, *, write: bool = False, engine: Engine | None = None
-) -> Iterator[Connection]:
-    """A connection (in one transaction if ``write``) on ``engine``, or on an engine opened
-    for this call and disposed after it (the CLI; the service passes its shared engine)."""
-    store = open_store(settings) if engine is None else engine
-    try:
-        with store.begin() if write else store.connect() as conn:
-            yield conn
-    finally:
-        if engine is None:
-            store.dispose()
-
-
 def run_pipeline(
-    settings: Settings,
+    project: Project,
     *,
     steps: Iterable[str] | None = None,
     trigger: str = "cli",
@@ -85,59 +62,46 @@ def run_pipeline(
 
     ``ConflictError`` when a forecaster the run would train is being trained by another run.
     """
-    return start_pipeline(settings, steps=steps, trigger=trigger).execute(progress)
+    return start_pipeline(project, steps=steps, trigger=trigger).execute(progress)
 
 
 def start_pipeline(
-    settings: Settings,
-    *,
-    steps: Iterable[str] | None = None,
-    trigger: str = "cli",
-    engine: Engine | None = None,
+    project: Project, *, steps: Iterable[str] | None = None, trigger: str = "cli"
 ) -> StartedRun:
     """Record a run and take its training leases; ``execute`` it next (in any thread).
 
     Split from ``run_pipeline`` so that the API can answer with the run id, or with 409 when
     a forecaster is being trained (``ConflictError``; the refused run is recorded as failed),
-    before the steps run in the background. ``engine``: a shared one (not disposed here);
-    by default the run opens and disposes its own.
+    before the steps run in the background.
     """
+    settings, store = project.settings, project.store
     names = order_steps(steps)
     datasets = {name: _plan(settings, name) for name in settings.datasets}
-    forecasters = {name: forecaster_spec(name, settings) for name in settings.forecasters}
+    forecasters = {name: project.forecaster(name) for name in settings.forecasters}
     notes: list[str] = []
-    mirror = open_mirror(settings, notes=notes)
-    owns_engine = engine is None
-    engine = open_store(settings) if engine is None else engine
+    registry = project.registry(notes=notes)
+    with store.write() as conn:
+        run_id = start_run(
+            conn,
+            profile=settings.profile,
+            steps=names,
+            trigger=trigger,
+            config_hash=settings.config_hash(),
+        )
     try:
-        with engine.begin() as conn:
-            run_id = start_run(
-                conn,
-                profile=settings.profile,
-                steps=names,
-                trigger=trigger,
-                config_hash=settings.config_hash(),
-            )
-        mirror.run_started(
+        registry.mirror.run_started(
             run_id=run_id,
             trigger=trigger,
             config_hash=settings.config_hash(),
             steps=names,
             forecasters=forecasters,
         )
-        store = SqlStore(
-            engine,
-            run_id=run_id,
-            profile=settings.profile,
-            model_store=settings.model_store_location(),
-            mirror=mirror,
-        )
         ctx = RunContext(
             run_id=run_id,
             profile=settings.profile,
             datasets=datasets,
             forecasters=forecasters,
-            store=store,
+            store=SqlStore(store, registry, run_id=run_id),
             artifacts_dir=settings.artifacts_path(),
             notes=notes,
         )
@@ -145,11 +109,9 @@ def start_pipeline(
         if not TRAINING_STEPS & set(names):
             locks = []
         owner = f"run {run_id} on {socket.gethostname()} pid {os.getpid()}"
-        _acquire_leases(engine, run_id, owner, locks)
+        _acquire_leases(store, run_id, owner, locks)
     except BaseException:
-        mirror.run_finished("failed")
-        if owns_engine:
-            engine.dispose()
+        registry.mirror.run_finished("failed")
         raise
     return StartedRun(
         run_id=run_id,
@@ -158,10 +120,9 @@ def start_pipeline(
         trigger=trigger,
         leases=tuple(locks),
         owner=owner,
-        _engine=engine,
-        _owns_engine=owns_engine,
+        _store=store,
         _ctx=ctx,
-        _mirror=mirror,
+        _mirror=registry.mirror,
     )
 
 
@@ -175,8 +136,7 @@ class StartedRun:
     trigger: str
     leases: tuple[str, ...]
     owner: str
-    _engine: Engine
-    _owns_engine: bool
+    _store: Store
     _ctx: RunContext
     _mirror: RegistryMirror
     _done: bool = False
@@ -188,7 +148,7 @@ class StartedRun:
             self._ctx.progress = progress
         status = "failed"
         try:
-            summary = _execute(self._engine, self._ctx, self.steps, after_step=self._renew)
+            summary = _execute(self._store, self._ctx, self.steps, after_step=self._renew)
             status = summary.status
             return summary
         finally:
@@ -198,7 +158,7 @@ class StartedRun:
         """Close the run as failed without running a step (e.g. its server is stopping)."""
         self._claim()
         try:
-            with self._engine.begin() as conn:
+            with self._store.write() as conn:
                 finish_run(conn, self.run_id, status="failed", error=reason)
         finally:
             self._close("failed")
@@ -209,25 +169,23 @@ class StartedRun:
         self._done = True
 
     def _renew(self) -> None:
-        with self._engine.begin() as conn:
+        with self._store.write() as conn:
             for name in self.leases:
                 if not renew_lock(conn, name, self.owner, ttl=LEASE_TTL):
                     logger.warning("lease %s lapsed and was taken by another run", name)
 
     def _close(self, status: str) -> None:
         try:
-            _release_leases(self._engine, self.owner, self.leases)
+            _release_leases(self._store, self.owner, self.leases)
         finally:
             self._mirror.run_finished(status)
-            if self._owns_engine:
-                self._engine.dispose()
 
 
-def _acquire_leases(engine: Engine, run_id: int, owner: str, names: list[str]) -> None:
+def _acquire_leases(store: Store, run_id: int, owner: str, names: list[str]) -> None:
     """Take every lease in ``names`` for ``owner``, or fail the run with ``ConflictError``."""
     held: list[str] = []
     for name in names:
-        with engine.begin() as conn:
+        with store.write() as conn:
             lease = acquire_lock(conn, name, owner, ttl=LEASE_TTL)
         if lease.owner == owner:
             held.append(name)
@@ -239,27 +197,27 @@ def _acquire_leases(engine: Engine, run_id: int, owner: str, names: list[str]) -
             "died) and run again"
         )
         try:
-            with engine.begin() as conn:
+            with store.write() as conn:
                 finish_run(conn, run_id, status="failed", error=message)
         finally:
-            _release_leases(engine, owner, held)
+            _release_leases(store, owner, held)
         raise ConflictError(message)
 
 
-def _release_leases(engine: Engine, owner: str, names: Iterable[str]) -> None:
+def _release_leases(store: Store, owner: str, names: Iterable[str]) -> None:
     for name in names:
-        with engine.begin() as conn:
+        with store.write() as conn:
             release_lock(conn, name, owner)
 
 
 def _execute(
-    engine: Engine, ctx: RunContext, names: tuple[str, ...], *, after_step: Callable[[], None]
+    store: Store, ctx: RunContext, names: tuple[str, ...], *, after_step: Callable[[], None]
 ) -> RunSummary:
     summary = RunSummary(run_id=ctx.run_id, status="running", notes=ctx.notes)
 
     def on_record(record: StepRecord) -> None:
         summary.steps.append(record)
-        with engine.begin() as conn:
+        with store.write() as conn:
             record_step(conn, ctx.run_id, record)
         after_step()
 
@@ -267,11 +225,11 @@ def _execute(
         run_steps(ctx, names, on_record=on_record)
     except StepFailedError as exc:
         summary.status, summary.error = "failed", exc
-        with engine.begin() as conn:
+        with store.write() as conn:
             finish_run(conn, ctx.run_id, status="failed", error=str(exc.cause))
         return summary
     summary.status = "succeeded"
-    with engine.begin() as conn:
+    with store.write() as conn:
         finish_run(conn, ctx.run_id, status="succeeded")
     return summary
 
@@ -282,3 +240,15 @@ def _plan(settings: Settings, name: str) -> DatasetPlan:
     spec = transform_spec(name, dataset)
     read = partial(read_source, dataset.source, Path(settings.project_dir))
     return DatasetPlan(spec, read, describe_source(dataset.source), since)
+
+
+def recent_runs(project: Project, *, limit: int = 20) -> list[Run]:
+    """The newest runs, newest first, with their step records."""
+    with project.store.read() as conn:
+        return list_runs(conn, limit=limit)
+
+
+def run_record(project: Project, run_id: int) -> Run:
+    """One run with its step records; ``NotFoundError`` if there is none."""
+    with project.store.read() as conn:
+        return get_run(conn, run_id)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from prevoir.config import ScheduledJobSettings, Settings
+from prevoir.domain.records import Firing
 from prevoir.errors import ConfigError
 from prevoir.storage.schedule import list_firings
-from prevoir.workflows.runs import store_connection
+from prevoir.workflows.project import Project
 
 __all__ = [
+    "JobStatus",
     "ScheduledJob",
     "job_trigger",
     "latest_fire_time",
@@ -119,27 +120,22 @@ def next_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     return None if fire is None else fire.astimezone(UTC)
 
 
-def schedule_status(settings: Settings, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Each job with its cron, steps, next fire time and last claimed firing (for the CLI)."""
+@dataclass(frozen=True)
+class JobStatus:
+    """One configured job, when it fires next, and its last claimed firing (if any)."""
+
+    job: ScheduledJob
+    next_fire_time: datetime | None
+    last: Firing | None
+
+
+def schedule_status(project: Project, *, now: datetime | None = None) -> list[JobStatus]:
+    """Each job with its next fire time and last claimed firing (for the CLI)."""
     now = now or datetime.now(UTC)
-    jobs = scheduled_jobs(settings)
-    with store_connection(settings) as conn:
+    jobs = scheduled_jobs(project.settings)
+    with project.store.read() as conn:
         last = {job.name: list_firings(conn, job.name, limit=1) for job in jobs}
-    rows = []
-    for job in jobs:
-        firing = last[job.name][0] if last[job.name] else {}
-        rows.append(
-            {
-                "job": job.name,
-                "cron": job.settings.cron,
-                "timezone": job.settings.timezone,
-                "steps": job.settings.steps,
-                "missed": job.settings.missed,
-                "next_fire_time": next_fire_time(job.trigger, now),
-                "last_fire_time": firing.get("fire_time"),
-                "last_status": firing.get("status"),
-                "last_run_id": firing.get("run_id"),
-                "last_owner": firing.get("owner"),
-            }
-        )
-    return rows
+    return [
+        JobStatus(job, next_fire_time(job.trigger, now), next(iter(last[job.name]), None))
+        for job in jobs
+    ]

@@ -1,8 +1,8 @@
-"""``SqlStore``: the pipeline's StorePort over the SQL store and the model registry.
+"""``SqlStore``: the pipeline's StorePort over the open store and the model registry.
 
 Each method owns one short transaction, except ``load_observations`` which writes every
-dataset in a single one, so a failed load leaves the store exactly as it was. Registry
-changes are passed to the ``mirror`` (e.g. MLflow) after their transaction committed.
+dataset in a single one, so a failed load leaves the store exactly as it was. Model versions
+and aliases go through the ``Registry``, which mirrors them (e.g. to MLflow) after commit.
 """
 
 from __future__ import annotations
@@ -13,50 +13,32 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
+from prevoir.domain.records import ModelVersion
 from prevoir.models.base import Forecaster
-from prevoir.pipeline.context import ModelVersionInfo
 from prevoir.registry.artifacts import read_verified, sha256_file
-from prevoir.registry.lifecycle import CHALLENGER
-from prevoir.registry.mirror import NoMirror, RegistryMirror
-from prevoir.registry.versions import load_version, save_version
+from prevoir.registry.registry import Registry
 from prevoir.storage.artifacts import latest_artifact, record_artifact
 from prevoir.storage.forecasts import last_origins, upsert_forecasts
-from prevoir.storage.model_versions import (
-    get_alias,
-    get_model_version,
-    set_alias,
-    set_model_metrics,
-)
 from prevoir.storage.observations import (
     last_observation_times,
     read_observations,
     upsert_observations,
 )
+from prevoir.storage.store import Store
 
 
 class SqlStore:
     """The store as one run of one profile sees it."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        run_id: int,
-        profile: str,
-        model_store: str,
-        mirror: RegistryMirror | None = None,
-    ) -> None:
-        self.engine = engine
+    def __init__(self, store: Store, registry: Registry, *, run_id: int) -> None:
+        self.store = store
+        self.registry = registry
         self.run_id = run_id
-        self.profile = profile
-        self.model_store = model_store
-        self.mirror: RegistryMirror = mirror or NoMirror()
 
     def load_observations(self, frames: Mapping[str, tuple[pd.DataFrame, tuple[str, ...]]]) -> int:
         """Upsert every dataset in one transaction."""
-        with self.engine.begin() as conn:
+        with self.store.write() as conn:
             return sum(
                 upsert_observations(conn, name, frame, values)
                 for name, (frame, values) in frames.items()
@@ -66,24 +48,24 @@ class SqlStore:
         self, dataset: str, *, variables: tuple[str, ...], series: tuple[str, ...] = ()
     ) -> pd.DataFrame:
         """A dataset's observations, wide by variable."""
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             return read_observations(
                 conn, dataset, variables=list(variables), series=list(series) or None
             )
 
     def last_observation_times(self, dataset: str, variable: str) -> dict[str, pd.Timestamp]:
         """Newest observed time per series."""
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             return last_observation_times(conn, dataset, variable)
 
     def last_origins(self, forecaster: str) -> dict[str, pd.Timestamp]:
         """Newest issued origin per series."""
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             return last_origins(conn, forecaster)
 
     def write_forecasts(self, forecaster: str, frame: pd.DataFrame, *, model_version: int) -> int:
         """One committed batch of forecasts."""
-        with self.engine.begin() as conn:
+        with self.store.write() as conn:
             return upsert_forecasts(
                 conn,
                 forecaster,
@@ -97,7 +79,7 @@ class SqlStore:
         self, *, step: str, subject: str, kind: str, path: Path, rows: int | None = None
     ) -> None:
         """Record a step's file with its sha256."""
-        with self.engine.begin() as conn:
+        with self.store.write() as conn:
             record_artifact(
                 conn,
                 run_id=self.run_id,
@@ -108,58 +90,37 @@ class SqlStore:
                 sha256=sha256_file(path),
                 rows=rows,
             )
-        self.mirror.artifact_recorded(subject, kind=kind, path=path)
+        self.registry.mirror.artifact_recorded(subject, kind=kind, path=path)
 
     def latest_artifact(self, *, subject: str, kind: str) -> Path | None:
         """The newest file of ``kind``, after checking it was not changed since."""
-        with self.engine.connect() as conn:
-            row = latest_artifact(conn, forecaster=subject, kind=kind)
-        if row is None:
+        with self.store.read() as conn:
+            found = latest_artifact(conn, forecaster=subject, kind=kind)
+        if found is None:
             return None
-        path = Path(row["path"])
-        read_verified(path, row["sha256"])
-        return path
+        read_verified(found.path, found.sha256)
+        return Path(found.path)
 
     def save_model(self, model: Forecaster, *, metadata: Mapping[str, Any]) -> int:
         """A new version, aliased ``challenger``."""
-        with self.engine.begin() as conn:
-            version = save_version(conn, model, metadata=metadata, model_store=self.model_store)
-            row = get_model_version(conn, version)
-        self.mirror.version_saved(row)
-        self.mirror.alias_moved(CHALLENGER, row)
-        return version
+        return self.registry.save(model, metadata=metadata).id
 
     def load_model(self, version: int) -> Forecaster:
         """A verified model version."""
-        with self.engine.connect() as conn:
-            return load_version(conn, version)
+        return self.registry.load(version)
 
-    def version_info(self, version: int) -> ModelVersionInfo:
-        """A stored version's forecaster and metrics."""
-        with self.engine.connect() as conn:
-            row = get_model_version(conn, version)
-        return ModelVersionInfo(
-            id=version, forecaster=row["forecaster"], metrics=row["metrics"] or {}
-        )
+    def version_info(self, version: int) -> ModelVersion:
+        """A stored version."""
+        return self.registry.get(version)
 
-    def version_for(self, forecaster: str, alias: str) -> ModelVersionInfo | None:
+    def version_for(self, forecaster: str, alias: str) -> ModelVersion | None:
         """What ``alias`` points at in this profile."""
-        with self.engine.connect() as conn:
-            version = get_alias(conn, forecaster, self.profile, alias)
-        return None if version is None else self.version_info(version)
+        return self.registry.alias(forecaster, alias)
 
     def update_metrics(self, version: int, metrics: Mapping[str, Any]) -> None:
         """Store backtest metrics on a version."""
-        with self.engine.begin() as conn:
-            set_model_metrics(conn, version, metrics)
-            row = get_model_version(conn, version)
-        self.mirror.metrics_updated(row)
+        self.registry.set_metrics(version, metrics)
 
-    def set_alias(self, forecaster: str, alias: str, version: int, *, reason: str = "") -> None:
-        """Move an alias of this profile (an automatic promotion, recorded with its reason)."""
-        with self.engine.begin() as conn:
-            set_alias(
-                conn, forecaster, self.profile, alias, version, action="promote", reason=reason
-            )
-            row = get_model_version(conn, version)
-        self.mirror.alias_moved(alias, row)
+    def promote(self, version: int, *, reason: str) -> None:
+        """An automatic promotion by the evaluate step, recorded with the gates' verdict."""
+        self.registry.promote(version, reason=reason)

@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from prevoir.domain.specs import ForecasterSpec, IntervalSpec
+from prevoir.domain.records import ModelVersion
+from prevoir.domain.specs import PROMOTION_METRIC, ForecasterSpec, IntervalSpec
 from prevoir.errors import MissingInputError, PrevoirError
 from prevoir.evaluation.backtest import backtest, json_number
 from prevoir.evaluation.classification import LABEL, classification_backtest
@@ -28,7 +29,7 @@ from prevoir.evaluation.classification_plots import plot_confusion_matrix, plot_
 from prevoir.evaluation.plots import plot_feature_importance, plot_forecasts, write_metrics_json
 from prevoir.models.direct import DirectForecaster
 from prevoir.models.factory import make_model
-from prevoir.pipeline.context import ModelVersionInfo, RunContext
+from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.gates import (
     ALL_MISSING,
     TRAIN_ROWS,
@@ -37,8 +38,6 @@ from prevoir.pipeline.gates import (
 )
 from prevoir.pipeline.steps.inputs import read_exogenous, read_history
 from prevoir.pipeline.steps.outcome import StepOutcome
-
-PROMOTION_METRIC = {"regression": "mae", "classification": "brier"}
 
 Evaluated = tuple[Mapping[str, Any], list[Path]]  # metrics to store, files written
 
@@ -86,7 +85,8 @@ def _regression(
         plot_forecasts(result, out / f"{spec.name}_forecast_vs_actual.png", series=sample),
         write_metrics_json(result, out / f"{spec.name}_metrics.json"),
     ]
-    return result.metrics, written
+    # NaN (a metric a short backtest cannot compute) is stored as null: JSONB has no NaN
+    return {k: json_number(v) for k, v in result.metrics.items()}, written
 
 
 def _classification(
@@ -157,7 +157,7 @@ def _promote(
         return 0
     versus = "" if best is None else f" vs {best:.4g}"
     why = f"gates passed: {metric} {score:.4g}{versus}, {candidate.facts.get(TRAIN_ROWS)} rows"
-    ctx.store.set_alias(name, "champion", version, reason=why)
+    ctx.store.promote(version, reason=why)
     ctx.notes.append(f"{name}: version {version} promoted over {held} ({why})")
     return 1
 
@@ -165,7 +165,7 @@ def _promote(
 def _champion_score(
     ctx: RunContext,
     spec: ForecasterSpec,
-    champion: ModelVersionInfo,
+    champion: ModelVersion,
     metric: str,
     history: pd.DataFrame,
     exog: dict[str, pd.DataFrame],

@@ -3,11 +3,12 @@
 The planned origins are split into blocks (``prevoir.pipeline.catchup.plan_blocks``): with
 refit ``never`` one block where every origin uses the champion; with ``every``/``always``
 one block per refit window (per origin for ``always``), in time order, whose origins use the
-champion or a model refitted on the data up to the window's cut-off. Refitted models are
-ephemeral: they are not stored as versions, and their forecasts keep the champion's
-``model_version``. Each block is written in batches of whole series, each committed on its
-own, so every series always has a committed prefix of whole blocks and a killed run
-resumes where it stopped: origins are planned from the stored forecasts.
+champion or a model refitted on the data up to the window's cut-off, from the champion's own
+spec (an edited config changes what the next trained version learns, not what catch-up
+refits). Refitted models are ephemeral: they are not stored as versions, and their forecasts
+keep the champion's ``model_version``. Each block is written in batches of whole series,
+each committed on its own, so every series always has a committed prefix of whole blocks and
+a killed run resumes where it stopped: origins are planned from the stored forecasts.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def _predict_blocks(
     groups = history.groupby(UNIQUE_ID, sort=False).indices  # once: batches slice, not scan
     rows_of = {str(uid): np.asarray(rows) for uid, rows in groups.items()}
     for _, block in plan.groupby(BLOCK, sort=True):
-        refitted = {
-            cutoff: _refit(spec, history, exog, cutoff)
+        refitted = {  # the champion's own spec: horizons or features edited since do not mix in
+            cutoff: _refit(champion.spec, history, exog, cutoff)
             for cutoff in block[REFIT_AT].dropna().unique()
         }
         series = block[UNIQUE_ID].unique()

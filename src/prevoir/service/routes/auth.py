@@ -37,8 +37,7 @@ def token(
     state: Annotated[ServiceState, Depends(get_state)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
-    with state.engine.connect() as conn:
-        principal = authenticate_password(conn, form.username, form.password)
+    principal = authenticate_password(state.project, form.username, form.password)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -9,13 +9,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, hi_column, lo_column
-from prevoir.errors import NotFoundError
-from prevoir.registry.lifecycle import CHAMPION
+from prevoir.domain.records import CHAMPION, IssuedForecast
 from prevoir.service.auth import Reader, Writer
 from prevoir.service.routes import API_PREFIX
 from prevoir.service.schemas import (
@@ -28,8 +26,8 @@ from prevoir.service.schemas import (
     invalid_row,
 )
 from prevoir.service.state import ServiceState, get_state
-from prevoir.storage.forecasts import read_series_forecasts, series_origins, upsert_forecasts
-from prevoir.storage.model_versions import get_alias, list_model_versions
+from prevoir.workflows import forecasts as stored
+from prevoir.workflows.models import list_versions
 
 router = APIRouter(prefix=API_PREFIX, tags=["forecasts"])
 
@@ -40,21 +38,23 @@ KeyPath = Annotated[str, Path(min_length=1, max_length=200)]
 @router.get("/forecasters")
 def forecasters(_caller: Reader, state: State) -> list[ForecasterPublic]:
     """The project's forecasters with their dataset, target, horizons and champion version."""
-    settings = state.settings
-    with state.engine.connect() as conn:
-        return [
+    registry = state.project.registry()
+    out = []
+    for name, fc in sorted(state.settings.forecasters.items()):
+        champion = registry.alias(name, CHAMPION)
+        out.append(
             ForecasterPublic(
                 name=name,
                 dataset=fc.dataset,
                 target=fc.target,
-                horizons=fc.horizons,
+                horizons=list(fc.horizons),
                 kind=fc.model.kind,
                 task=fc.task,
                 granularity=fc.granularity,
-                champion=get_alias(conn, name, settings.profile, CHAMPION),
+                champion=None if champion is None else champion.id,
             )
-            for name, fc in sorted(settings.forecasters.items())
-        ]
+        )
+    return out
 
 
 @router.get(
@@ -69,14 +69,7 @@ async def latest_forecast(
     ``async`` on purpose: the read is one primary-key probe, cheaper on the event loop than
     the thread-pool hop a sync endpoint pays (the hot path of bench/api).
     """
-    with state.engine.connect() as conn:
-        rows = read_series_forecasts(conn, forecaster, unique_id, latest=True)
-    if not rows:
-        raise NotFoundError(
-            f"no forecast of {forecaster!r} for series {unique_id!r}; check the names with "
-            f"GET {API_PREFIX}/forecasters and GET {API_PREFIX}/series"
-        )
-    return _issues(forecaster, unique_id, rows)[0]
+    return _public(stored.latest_forecast(state.project, forecaster, unique_id))
 
 
 @router.get("/forecasts/{forecaster}/{unique_id}")
@@ -91,41 +84,28 @@ def forecast_history(
 ) -> list[ForecastPublic]:
     """Forecasts of one series issued from origins in ``[origin_from, origin_to]``: the
     newest ``limit`` origins, oldest first. Empty when there are none."""
-    with state.engine.connect() as conn:
-        origins = series_origins(
-            conn, forecaster, unique_id, origin_from=origin_from, origin_to=origin_to, limit=limit
-        )
-        if not origins:
-            return []
-        rows = read_series_forecasts(
-            conn, forecaster, unique_id, origin_from=origins[-1], origin_to=origins[0]
-        )
-    return _issues(forecaster, unique_id, rows)
+    issued = stored.forecast_history(
+        state.project,
+        forecaster,
+        unique_id,
+        origin_from=origin_from,
+        origin_to=origin_to,
+        limit=limit,
+    )
+    return [_public(one) for one in issued]
 
 
-def _issues(forecaster: str, unique_id: str, rows: Iterable[sa.RowMapping]) -> list[ForecastPublic]:
-    """Rows sorted by origin and step, grouped into one forecast per origin."""
-    out: list[ForecastPublic] = []
-    for row in rows:
-        if not out or out[-1].origin != row["origin"]:
-            out.append(
-                ForecastPublic(
-                    forecaster=forecaster,
-                    unique_id=unique_id,
-                    origin=row["origin"],
-                    model_version=row["model_version_id"],
-                    points=[],
-                )
-            )
-        bands = {
-            level: (lo, hi)
-            for level, (lo, hi) in (row["intervals"] or {}).items()
-            if lo is not None or hi is not None
-        }
-        out[-1].points.append(
-            ForecastPoint(step=row["step"], ds=row["ds"], yhat=row["yhat"], intervals=bands)
-        )
-    return out
+def _public(issued: IssuedForecast) -> ForecastPublic:
+    return ForecastPublic(
+        forecaster=issued.forecaster,
+        unique_id=issued.unique_id,
+        origin=issued.origin,
+        model_version=issued.model_version_id,
+        points=[
+            ForecastPoint(step=p.step, ds=p.ds, yhat=p.yhat, intervals=dict(p.intervals))
+            for p in issued.points
+        ],
+    )
 
 
 @router.post(
@@ -139,20 +119,16 @@ def post_forecasts(
     body changes nothing. ``model_version_id``, when given, must name a version of this
     forecaster in this store (producers elsewhere leave it out)."""
     _check_rows(body.rows)
-    with state.engine.begin() as conn:
-        known = {int(v["id"]) for v in list_model_versions(conn, forecaster)}
-        for i, row in enumerate(body.rows):
-            if row.model_version_id is not None and row.model_version_id not in known:
-                raise invalid_row(
-                    i,
-                    "model_version_id",
-                    f"no model version {row.model_version_id} of {forecaster!r} in this store; "
-                    "leave it out for forecasts made elsewhere",
-                )
-        changed = sum(
-            upsert_forecasts(conn, forecaster, frame, model_version_id=version, run_id=None)
-            for version, frame in _forecast_frames(body.rows)
-        )
+    known = {v.id for v in list_versions(state.project, forecaster=forecaster)}
+    for i, row in enumerate(body.rows):
+        if row.model_version_id is not None and row.model_version_id not in known:
+            raise invalid_row(
+                i,
+                "model_version_id",
+                f"no model version {row.model_version_id} of {forecaster!r} in this store; "
+                "leave it out for forecasts made elsewhere",
+            )
+    changed = stored.publish_forecasts(state.project, forecaster, _forecast_frames(body.rows))
     return WriteResult(rows=len(body.rows), changed=changed)
 
 

@@ -24,7 +24,7 @@ def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> JSONResponse:
     """The store answers and its schema is at the migration this prevoir ships."""
     head = head_revision()
     try:
-        current = schema_revision(state.engine)
+        current = schema_revision(state.project.store.engine)
     except Exception as exc:  # any failure to reach the store means "not ready"
         return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
     body = {"status": "ready" if current == head else "migrating", "schema": current, "head": head}

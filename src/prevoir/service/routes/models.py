@@ -6,10 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from prevoir.registry.lifecycle import AliasMove
+from prevoir.domain.records import AliasMove
 from prevoir.service.auth import Admin, Reader
 from prevoir.service.routes import API_PREFIX
-from prevoir.service.schemas import AliasMovePublic, ModelVersionPublic, PromoteIn
+from prevoir.service.schemas import (
+    AliasMovePublic,
+    ModelVersionPublic,
+    PromoteIn,
+    TrainingRunPublic,
+)
 from prevoir.service.state import ServiceState, get_state
 from prevoir.workflows.models import (
     list_versions,
@@ -29,16 +34,18 @@ def models(
     _caller: Reader, state: State, forecaster: str | None = None
 ) -> list[ModelVersionPublic]:
     """Every model version, oldest first, with the aliases pointing at it (any profile)."""
-    rows = list_versions(state.settings, forecaster=forecaster, engine=state.engine)
-    return [ModelVersionPublic.model_validate(row) for row in rows]
+    versions = list_versions(state.project, forecaster=forecaster)
+    return [ModelVersionPublic.model_validate(version) for version in versions]
 
 
 @router.get("/models/{version_id}", responses={404: {"description": "no such version"}})
 def model(_caller: Reader, state: State, version_id: VersionId) -> ModelVersionPublic:
     """One version with its aliases and the run that trained it."""
-    return ModelVersionPublic.model_validate(
-        show_version(state.settings, version_id, engine=state.engine)
-    )
+    detail = show_version(state.project, version_id)
+    public = ModelVersionPublic.model_validate(detail.version)
+    if detail.trained_by is not None:
+        public.run = TrainingRunPublic.model_validate(detail.trained_by)
+    return public
 
 
 @router.post(
@@ -50,8 +57,7 @@ def promote(
 ) -> AliasMovePublic:
     """Make a version the champion of its forecaster in this profile (and in MLflow)."""
     reason = (body.reason if body else "") or f"promoted through the API by {caller.name}"
-    move = promote_version(state.settings, version_id, reason=reason, engine=state.engine)
-    return _public(move)
+    return _public(promote_version(state.project, version_id, reason=reason))
 
 
 @router.post(
@@ -65,7 +71,7 @@ def rollback(
     _caller: Admin, state: State, forecaster: Annotated[str, Path(max_length=200)]
 ) -> AliasMovePublic:
     """Give a forecaster its previous champion back."""
-    return _public(rollback_champion(state.settings, forecaster, engine=state.engine))
+    return _public(rollback_champion(state.project, forecaster))
 
 
 def _public(move: AliasMove) -> AliasMovePublic:

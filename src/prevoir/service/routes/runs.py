@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from prevoir.domain.records import Run
 from prevoir.service.auth import Reader, Writer
 from prevoir.service.routes import API_PREFIX
 from prevoir.service.state import ServiceState, get_state
-from prevoir.storage.runs import get_run, list_runs
+from prevoir.workflows.runs import recent_runs, run_record
 
 router = APIRouter(prefix=API_PREFIX, tags=["runs"])
 
@@ -35,6 +36,8 @@ class RunAccepted(BaseModel):
 
 class StepPublic(BaseModel):
     """One finished step of a run."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     name: str
     status: str
@@ -61,19 +64,18 @@ class RunPublic(BaseModel):
     steps: list[StepPublic]
 
 
-def _public(run: dict[str, Any]) -> RunPublic:
-    finished = run["finished_at"]
+def _public(run: Run) -> RunPublic:
     return RunPublic(
-        run_id=run["id"],
-        profile=run["profile"],
-        trigger=run["trigger"],
-        status=run["status"],
-        requested_steps=run["steps"],
-        started_at=run["started_at"],
-        finished_at=finished,
-        duration_s=(finished - run["started_at"]).total_seconds() if finished else None,
-        error=run["error"],
-        steps=[StepPublic.model_validate(step) for step in run["step_records"]],
+        run_id=run.id,
+        profile=run.profile,
+        trigger=run.trigger,
+        status=run.status,
+        requested_steps=list(run.steps),
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration_s=run.duration_s,
+        error=run.error,
+        steps=[StepPublic.model_validate(step) for step in run.step_records],
     )
 
 
@@ -99,12 +101,10 @@ def runs(
     _caller: Reader, state: State, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> list[RunPublic]:
     """The newest runs first, each with its steps."""
-    with state.engine.connect() as conn:
-        return [_public(run) for run in list_runs(conn, limit=limit)]
+    return [_public(run) for run in recent_runs(state.project, limit=limit)]
 
 
 @router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
 def run(run_id: int, _caller: Reader, state: State) -> RunPublic:
     """One run with its steps (poll it until ``status`` is no longer ``running``)."""
-    with state.engine.connect() as conn:
-        return _public(get_run(conn, run_id))
+    return _public(run_record(state.project, run_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,12 +24,7 @@ from prevoir.service.schemas import (
     invalid_row,
 )
 from prevoir.service.state import ServiceState, get_state
-from prevoir.storage.observations import (
-    list_series,
-    read_observations,
-    series_variables,
-    upsert_observations,
-)
+from prevoir.workflows import series as stored
 
 router = APIRouter(prefix=API_PREFIX, tags=["series"])
 
@@ -49,16 +44,9 @@ def series_list(
 ) -> list[SeriesPublic]:
     """Stored series (one per dataset and ``unique_id``), sorted; the total is in
     ``X-Total-Count``."""
-    with state.engine.connect() as conn:
-        stored = list_series(conn, dataset)
-    grouped = stored.groupby(["dataset", UNIQUE_ID], sort=True).agg(
-        variables=("variable", list),
-        first=("first_ds", "min"),
-        last=("last_ds", "max"),
-        rows=("n_obs", "max"),
-    )
-    response.headers[TOTAL_HEADER] = str(len(grouped))
-    page = grouped.iloc[offset : offset + limit].reset_index()
+    summary = stored.stored_series(state.project, dataset=dataset)
+    response.headers[TOTAL_HEADER] = str(len(summary))
+    page = summary.iloc[offset : offset + limit]
     return [
         SeriesPublic(
             dataset=row["dataset"],
@@ -86,24 +74,15 @@ def series_observations(
     end: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 10_000,
     offset: Annotated[int, Query(ge=0)] = 0,
+    order: Literal["asc", "desc"] = "asc",
 ) -> ObservationsPublic:
-    """One series' observations (``start``/``end`` inclusive, zone required), oldest first."""
-    with state.engine.connect() as conn:
-        stored = series_variables(conn, dataset, unique_id)
-        if not stored:
-            raise NotFoundError(
-                f"dataset {dataset!r} has no series {unique_id!r}; list them with GET "
-                f"{API_PREFIX}/series?dataset={dataset}"
-            )
-        if variable is not None and variable not in stored:
-            raise NotFoundError(
-                f"series {unique_id!r} of {dataset!r} has no variable {variable!r} "
-                f"(it has: {', '.join(stored)})"
-            )
-        names = [variable] if variable is not None else stored
-        frame = read_observations(
-            conn, dataset, variables=names, series=[unique_id], start=start, end=end
-        )
+    """One series' observations (``start``/``end`` inclusive, zone required), oldest first,
+    or the newest first with ``order=desc`` (``limit=1&order=desc``: the latest one)."""
+    names, frame = stored.series_observations(
+        state.project, dataset, unique_id, variable=variable, start=start, end=end
+    )
+    if order == "desc":
+        frame = frame.iloc[::-1]
     page = frame.iloc[offset : offset + limit]
     return ObservationsPublic(
         dataset=dataset, unique_id=unique_id, variables=names, rows=_rows(page, names)
@@ -138,11 +117,9 @@ def post_observations(
         known = ", ".join(sorted(state.settings.datasets)) or "none"
         raise NotFoundError(f"no dataset {dataset!r} in the project (known: {known})")
     allowed = [*declared.values, *(d.name for d in declared.derived)]
-    frames = _variable_frames(body.rows, allowed)
-    with state.engine.begin() as conn:
-        changed = sum(
-            upsert_observations(conn, dataset, frame, [name]) for name, frame in frames.items()
-        )
+    changed = stored.ingest_observations(
+        state.project, dataset, _variable_frames(body.rows, allowed)
+    )
     return WriteResult(rows=len(body.rows), changed=changed)
 
 

@@ -1,4 +1,4 @@
-"""What the dashboard shows, read from the store on the caller's connection.
+"""What the dashboard shows, read from the open project's store.
 
 Only the selected series' data is read: its actuals over a window before the latest forecast
 origin, that origin's forecast path with its interval bands, and the forecasts issued ``h``
@@ -18,28 +18,28 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from prevoir.config import Settings, forecaster_spec
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, hi_column, lo_column
 from prevoir.domain.frequency import freq_to_ns
+from prevoir.domain.records import Run
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import DataValidationError, NotFoundError
 from prevoir.features.resample import resample
 from prevoir.storage.forecasts import read_forecasts
-from prevoir.storage.model_versions import list_model_versions
 from prevoir.storage.observations import (
     last_observation_times,
     list_series,
     read_observations,
 )
-from prevoir.storage.runs import list_runs
+from prevoir.workflows.project import Project
+from prevoir.workflows.runs import recent_runs
 
 __all__ = [
     "WINDOWS",
     "chart_data",
     "forecaster_series",
     "model_versions",
-    "recent_runs",
     "resolve_spec",
+    "run_history",
     "window_label",
 ]
 
@@ -59,21 +59,19 @@ def window_label(spec: ForecasterSpec, window: int) -> str:
     return f"{hours:g} hours"
 
 
-def resolve_spec(settings: Settings, forecaster: str | None) -> ForecasterSpec | None:
+def resolve_spec(project: Project, forecaster: str | None) -> ForecasterSpec | None:
     """The spec of ``forecaster`` (default: the first configured one); None if none exist."""
     if forecaster is None:
-        if not settings.forecasters:
+        if not project.settings.forecasters:
             return None
-        forecaster = next(iter(settings.forecasters))
-    if forecaster not in settings.forecasters:
-        known = ", ".join(settings.forecasters) or "none"
-        raise NotFoundError(f"no forecaster {forecaster!r} is configured (forecasters: {known})")
-    return forecaster_spec(forecaster, settings)
+        forecaster = next(iter(project.settings.forecasters))
+    return project.forecaster(forecaster)
 
 
-def forecaster_series(conn: Connection, spec: ForecasterSpec) -> list[str]:
+def forecaster_series(project: Project, spec: ForecasterSpec) -> list[str]:
     """The series of ``spec``'s dataset that hold its target (or its declared subset)."""
-    stored = list_series(conn, spec.dataset)
+    with project.store.read() as conn:
+        stored = list_series(conn, spec.dataset)
     ids = sorted(stored.loc[stored["variable"] == spec.target, UNIQUE_ID].astype(str).unique())
     if spec.series:
         wanted = set(spec.series)
@@ -124,7 +122,7 @@ def _levels(frame: pd.DataFrame) -> list[int]:
 
 
 def chart_data(
-    conn: Connection,
+    project: Project,
     spec: ForecasterSpec,
     unique_id: str,
     *,
@@ -140,6 +138,15 @@ def chart_data(
         )
     if window not in WINDOWS:
         raise DataValidationError(f"window {window} is not one of {list(WINDOWS)}")
+    with project.store.read() as conn:
+        frames = _chart_frames(conn, spec, unique_id, horizon=horizon, window=window)
+    return _columns(spec, unique_id, horizon=horizon, window=window, frames=frames)
+
+
+def _chart_frames(
+    conn: Connection, spec: ForecasterSpec, unique_id: str, *, horizon: int, window: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Actuals, the latest forecast path and the ``horizon``-step forecasts of the window."""
     latest = _latest_path(conn, spec, unique_id)
     span = pd.Timedelta(freq_to_ns(spec.freq) * spec.max_horizon * window, unit="ns")
     if latest.empty:  # nothing forecast yet: the window ends at the newest actual
@@ -154,8 +161,7 @@ def chart_data(
         start = (latest[ORIGIN].iloc[0] - span).to_pydatetime()
         actuals = _actuals(conn, spec, unique_id, start)
     past = read_forecasts(conn, forecaster=spec.name, series=[unique_id], start=start)
-    past = past[past[STEP] == horizon]
-    return _columns(spec, unique_id, horizon=horizon, window=window, frames=(actuals, latest, past))
+    return actuals, latest, past[past[STEP] == horizon]
 
 
 def _columns(
@@ -238,28 +244,23 @@ def _accuracy(actuals: pd.DataFrame, past: pd.DataFrame, target: str) -> dict[st
     return {"mae": float((joined[YHAT] - joined[target]).abs().mean()), "n": len(joined)}
 
 
-def model_versions(
-    conn: Connection, spec: ForecasterSpec, *, profile: str, limit: int = 20
-) -> dict[str, Any]:
+def model_versions(project: Project, spec: ForecasterSpec, *, limit: int = 20) -> dict[str, Any]:
     """The forecaster's newest versions with their metrics and this profile's aliases."""
-    rows = list_model_versions(conn, spec.name)[::-1][:limit]
-    prefix = f"{profile}:"
-    versions = []
-    for row in rows:
-        metrics = row["metrics"] or {}
-        versions.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "profile": row["profile"],
-                "created_at": row["created_at"],
-                "train_start": row["train_start"],
-                "train_end": row["train_end"],
-                "run_id": row["run_id"],
-                "aliases": [a.removeprefix(prefix) for a in row["aliases"] if a.startswith(prefix)],
-                "metrics": {k: v for k, v in metrics.items() if _is_number(v)},
-            }
-        )
+    newest = project.registry().versions(spec.name)[::-1][:limit]
+    versions = [
+        {
+            "id": v.id,
+            "kind": v.kind,
+            "profile": v.profile,
+            "created_at": v.created_at,
+            "train_start": v.train_start,
+            "train_end": v.train_end,
+            "run_id": v.run_id,
+            "aliases": list(v.aliases_in(project.profile)),
+            "metrics": {k: m for k, m in v.metrics.items() if _is_number(m)},
+        }
+        for v in newest
+    ]
     return {"versions": versions, "metric_names": _metric_names(versions)}
 
 
@@ -274,30 +275,6 @@ def _metric_names(versions: list[dict[str, Any]]) -> list[str]:
     return ordered[:MAX_METRICS]
 
 
-def recent_runs(conn: Connection, *, limit: int = 10) -> list[dict[str, Any]]:
-    """The newest runs, each with its total time and its steps' timings."""
-    runs = []
-    for run in list_runs(conn, limit=limit):
-        finished = run["finished_at"]
-        runs.append(
-            {
-                "id": run["id"],
-                "trigger": run["trigger"],
-                "status": run["status"],
-                "started_at": run["started_at"],
-                "duration_s": None
-                if finished is None
-                else (finished - run["started_at"]).total_seconds(),
-                "error": run["error"],
-                "steps": [
-                    {
-                        "name": s["name"],
-                        "status": s["status"],
-                        "duration_s": s["duration_s"],
-                        "rows_out": s["rows_out"],
-                    }
-                    for s in run["step_records"]
-                ],
-            }
-        )
-    return runs
+def run_history(project: Project, *, limit: int = 10) -> list[Run]:
+    """The newest runs with their steps' timings (the page shows status, time, rows)."""
+    return recent_runs(project, limit=limit)
