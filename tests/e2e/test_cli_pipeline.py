@@ -67,7 +67,12 @@ def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> Non
     lines = [line.strip() for line in first.stdout.splitlines()]
     written = [Path(line) for line in lines if line.endswith((".png", ".json", ".parquet"))]
     assert any(p.suffix == ".png" and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
-    metrics = json.loads(next(p for p in written if p.suffix == ".json").read_text())
+    metrics = json.loads(next(p for p in written if p.name.endswith("_metrics.json")).read_text())
+    model = json.loads(next(p for p in written if p.name.endswith("_model.json")).read_text())
+    assert len(model["sha256"]) == 64 and model["forecaster"] in {
+        "fremont_total",
+        "fremont_weekly_naive",
+    }
     assert {"mae", "rmse", "smape", "mase"} <= set(metrics["metrics"])
 
     before = _forecasts(cli)
@@ -116,11 +121,11 @@ def test_steps_without_their_inputs_name_the_step_to_run_first(
     project = tmp_path / "bikes"
     Cli(tmp_path, store_url)("init", str(project), "--example", "bikes")
     cli = Cli(project, store_url)
-    cases = {
+    cases = {  # on an empty store every hint starts at extract, the first missing step
         "load": "prevoir run --steps extract transform load",
         "features": "prevoir run --steps extract transform load",
-        "train": "prevoir run --steps features",
-        "predict": "prevoir run --steps train evaluate",
+        "train": "prevoir run --steps extract transform load features",
+        "predict": "prevoir run --steps extract transform load features train evaluate",
     }
     for step, hint in cases.items():
         done = cli("run", "--steps", step, check=False)

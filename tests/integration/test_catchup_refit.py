@@ -5,6 +5,7 @@ origin without looking past it; a killed ``every`` run resumes to the uninterrup
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from prevoir.cli.render import trace_text
 from prevoir.config import Settings, load_settings
 from prevoir.storage import tables
-from prevoir.workflows import init_project, run_pipeline
+from prevoir.workflows import init_project, run_pipeline, trace_forecast
+from prevoir.workflows.forecasts import ForecastTrace
 from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY, stored_forecasts
 from tests.projects import opened
@@ -156,3 +159,57 @@ def test_refits_use_the_champions_own_spec_not_the_edited_config(
     ).transform("min")
     assert refitted.any() and (~refitted).any()  # both kinds of origin were forecast
     assert set(lgbm["step"]) == {1, 2, 3}
+
+
+def test_a_refits_forecasts_record_it_and_the_run_folder_has_predictions_and_model_json(
+    tmp_path: Path, db_url: str
+) -> None:
+    """``prevoir trace`` names the model that really made a forecast: the version, or an
+    ephemeral refit on the data up to its cut-off; each run folder holds what a hand-written
+    job leaves: the trained models' metadata as JSON, the new forecasts as predictions.csv."""
+    project = tmp_path / "crypto"
+    init_project(project, example="crypto")
+    settings = _settings(project, db_url, {"refit": "every", "refit_every": EVERY})
+    trained = run_pipeline(opened(settings), steps=TRAIN)
+    assert trained.status == "succeeded", trained.error
+    model_json = [Path(f) for f in trained.files if f.endswith("_model.json")]
+    assert {p.name for p in model_json} == {"close_1h_model.json", "close_naive_model.json"}
+    record = json.loads(model_json[0].read_text())
+    assert len(record["sha256"]) == 64 and record["run_id"] == trained.run_id
+    predicted = run_pipeline(opened(settings), steps=["predict"])
+    assert predicted.status == "succeeded", predicted.error
+    (csv,) = [Path(f) for f in predicted.files if f.endswith("predictions.csv")]
+    assert csv.parent.parent.parent.name == "runs" and csv.parent.parent.name == str(
+        predicted.run_id
+    )
+    exported = pd.read_csv(csv)
+    stored = stored_forecasts(db_url)
+    assert len(exported) == len(stored) and set(exported["forecaster"]) == set(HOURLY)
+
+    with opened(settings).store.read() as conn:
+        refit_at = pd.Series(conn.execute(sa.select(tables.forecasts.c.refit_at)).scalars().all())
+    lgbm = _forecasts(db_url).query("forecaster == 'close_1h'")
+    first_window = _window(lgbm["origin"]).groupby(lgbm["unique_id"]).transform("min")
+    row = lgbm[_window(lgbm["origin"]) > first_window].iloc[0]
+    traced = _trace(settings, row)
+    window_start = row["origin"].floor(f"{EVERY}h")
+    assert traced.forecast["refit_at"] == window_start
+    assert "a catch-up refit of version" in trace_text(traced)
+    assert f"data up to {window_start.isoformat()}" in trace_text(traced)
+    first = lgbm[_window(lgbm["origin"]) == first_window].iloc[0]
+    champion_made = _trace(settings, first)
+    assert pd.isna(champion_made.forecast["refit_at"])
+    assert f"made by          version {champion_made.version.id} itself" in trace_text(
+        champion_made
+    )
+    assert refit_at.notna().any() and refit_at.isna().any()
+
+
+def _trace(settings: Settings, row: pd.Series) -> ForecastTrace:
+    return trace_forecast(
+        opened(settings),
+        forecaster=str(row["forecaster"]),
+        series=str(row["unique_id"]),
+        origin=row["origin"],
+        step=int(row["step"]),
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.specs import BacktestSpec, ForecasterSpec
+from prevoir.domain.specs import BacktestSpec, ForecasterSpec, ModelSpec
 from prevoir.errors import DataValidationError
 from prevoir.evaluation import (
     backtest,
@@ -20,6 +20,7 @@ from prevoir.evaluation import (
     plot_forecasts,
     write_metrics_json,
 )
+from prevoir.evaluation.backtest import model_label
 from prevoir.models import SeasonalNaive, make_model
 from prevoir.models.base import Exogenous
 from prevoir.testing import make_series, make_spec
@@ -73,7 +74,7 @@ def test_metrics_agree_with_the_metric_functions(history: pd.DataFrame) -> None:
     rows = result.forecasts
     assert result.metrics["mae"] == pytest.approx(mae(rows["y"], rows["yhat"]))
     assert result.metrics["n"] == len(rows)
-    assert result.model == "SeasonalNaive"
+    assert result.model == "seasonal_naive"
     by_step = result.by_step.set_index("step")
     assert list(by_step.index) == sorted(spec.horizons)
     step1 = rows[rows["step"] == 1]
@@ -99,8 +100,18 @@ def test_plot_and_metrics_files_are_written(history: pd.DataFrame, tmp_path: Pat
     report = json.loads(path.read_text(encoding="utf-8"))
     assert set(report) >= {"forecaster", "model", "cutoffs", "metrics", "by_step", "by_fold"}
     assert set(report["metrics"]) == {"mae", "rmse", "smape", "mase", "n"}
-    assert report["model"] == "LightGBMForecaster"
+    assert report["model"] == "lightgbm"
     assert len(report["cutoffs"]) == 3
     assert [r["step"] for r in report["by_step"]] == [1, 2, 3, 6, 12, 24]
     with pytest.raises(DataValidationError, match="cannot plot"):
         plot_forecasts(result, tmp_path / "x.png", series=["nope"])
+
+
+def test_reports_name_the_model_as_the_config_does() -> None:
+    assert model_label(make_spec("lightgbm")) == "lightgbm"
+    assert model_label(make_spec("lightgbm", scope="per_series")) == "lightgbm, per series"
+    recursive = ModelSpec(kind="xgboost", strategy="recursive")
+    assert model_label(make_spec(model=recursive)) == "xgboost, recursive"
+    members = (ModelSpec(kind="lightgbm"), ModelSpec(kind="seasonal_naive"))
+    ensemble = ModelSpec(kind="ensemble", members=members)
+    assert model_label(make_spec(model=ensemble)) == "ensemble of lightgbm + seasonal_naive"

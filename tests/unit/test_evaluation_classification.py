@@ -50,7 +50,7 @@ def test_each_fold_forecasts_every_origin_up_to_the_next_cutoff(
     result: ClassificationResult, history: pd.DataFrame
 ) -> None:
     rows = result.forecasts
-    assert result.model == "LightGBMClassifier"
+    assert result.model == "lightgbm"
     for fold, cutoff in enumerate(result.cutoffs):
         origins = rows.loc[rows["fold"] == fold, "origin"]
         assert origins.min() == cutoff and origins.nunique() == 12

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,14 @@ T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True)
+
+
+def command_group(help: str, **options: Any) -> typer.Typer:
+    """A typer app whose help is plain text: no rich markup, so ``[profiles.<name>]`` and
+    every other bracketed word are printed as written (``tests/e2e/test_cli_help.py``)."""
+    options.setdefault("no_args_is_help", True)
+    return typer.Typer(help=help, rich_markup_mode=None, **options)
+
 
 ProjectOpt = Annotated[
     Path | None,

@@ -17,6 +17,7 @@ from prevoir.cli.common import (
     ProfileOpt,
     ProjectOpt,
     check_format,
+    command_group,
     err,
     guard,
     listing,
@@ -32,15 +33,14 @@ from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.domain.steps import STEP_ORDER
 from prevoir.examples import EXAMPLES
 
-app = typer.Typer(
+app = command_group(
+    "Keep the forecasts of many time series up to date.",
     name="prevoir",
-    help="Keep the forecasts of many time series up to date.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-config_app = typer.Typer(help="Inspect the project configuration.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+config_app = command_group("Inspect the project configuration.")
+db_app = command_group("Manage the store's schema.")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")

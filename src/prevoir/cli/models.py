@@ -11,6 +11,7 @@ from prevoir.cli.common import (
     ProfileOpt,
     ProjectOpt,
     check_format,
+    command_group,
     guard,
     listing,
     nothing,
@@ -18,9 +19,7 @@ from prevoir.cli.common import (
     out,
 )
 
-models_app = typer.Typer(
-    help="Model versions and their aliases (champion, challenger).", no_args_is_help=True
-)
+models_app = command_group("Model versions and their aliases (champion, challenger).")
 
 
 @models_app.command("list")

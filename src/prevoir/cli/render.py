@@ -212,7 +212,15 @@ def trace_text(found: ForecastTrace) -> str:
     if v is None:
         lines.append("version          none recorded (written outside a trained version)")
     else:
+        refit = f.get("refit_at")
+        made_by = (
+            f"version {v.id} itself"
+            if refit is None or pd.isna(refit)
+            else f"a catch-up refit of version {v.id}'s spec on the data up to "
+            f"{_plain(refit)} (ephemeral: not stored as a version)"
+        )
         lines += [
+            f"made by          {made_by}",
             f"version          {v.id} ({v.kind}, profile {v.profile})",
             f"  trained on     {_plain(v.train_start)} … {_plain(v.train_end)}",
             f"  data           {v.data_fingerprint}",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import typer
 from rich.table import Table
 
-from prevoir.cli.common import ProfileOpt, ProjectOpt, guard, opened, out, project_settings
+from prevoir.cli.common import (
+    ProfileOpt,
+    ProjectOpt,
+    command_group,
+    guard,
+    opened,
+    out,
+    project_settings,
+)
 
-schedule_app = typer.Typer(help="Scheduled jobs that `prevoir serve` runs.", no_args_is_help=True)
+schedule_app = command_group("Scheduled jobs that `prevoir serve` runs.")
 
 
 def _when(value: datetime | None) -> str:

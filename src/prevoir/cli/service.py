@@ -8,11 +8,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from prevoir.cli.common import ProfileOpt, ProjectOpt, err, guard, opened, out, project_settings
+from prevoir.cli.common import (
+    ProfileOpt,
+    ProjectOpt,
+    command_group,
+    err,
+    guard,
+    opened,
+    out,
+    project_settings,
+)
 from prevoir.domain.roles import ROLES
 
-users_app = typer.Typer(help="People who log in to the API and dashboard.", no_args_is_help=True)
-keys_app = typer.Typer(help="Long-lived API keys for machines.", no_args_is_help=True)
+users_app = command_group("People who log in to the API and dashboard.")
+keys_app = command_group("Long-lived API keys for machines.")
 
 RoleOpt = Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")]
 

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     artifacts_dir: str = "artifacts"
     # where model versions' bytes go: a folder (relative to the project) or any fsspec URL
-    # (s3://bucket/prefix, gs://…, file:///…); default: <artifacts_dir>/models
+    # (s3://bucket/prefix, gs://…, file:///…); default: <artifacts_dir>/<profile>/models
     model_store: str | None = None
     # threads per model fit/predict; unset: the cores this process may run on
     threads: int | None = Field(default=None, ge=1)
@@ -66,8 +66,10 @@ class Settings(BaseSettings):
         return resolve_sqlite(url, self.project_dir)
 
     def artifacts_path(self) -> Path:
-        """Folder where steps write feature tables, plots and run files."""
-        return (self.project_dir / self.artifacts_dir).resolve()
+        """This profile's folder for run files (feature tables, plots, predictions) and, by
+        default, model bytes: ``<artifacts_dir>/<profile>``, so two profiles' run 1 never
+        write over each other, nor does pruning one profile's store touch another's models."""
+        return (self.project_dir / self.artifacts_dir / self.profile).resolve()
 
     def model_store_location(self) -> str:
         """Model artifact root: an fsspec URL as given, or an absolute local folder."""

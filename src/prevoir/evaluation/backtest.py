@@ -28,7 +28,7 @@ from prevoir.domain.columns import (
 )
 from prevoir.domain.frequency import freq_to_ns
 from prevoir.domain.grid import to_timestamps, utc_ns
-from prevoir.domain.specs import ForecasterSpec
+from prevoir.domain.specs import ML_KINDS, ForecasterSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.evaluation.metrics import coverage_terms, interval_score_terms, smape_terms
 from prevoir.features.grid import Panel
@@ -157,11 +157,10 @@ def fold_forecasts(
     cutoffs = fold_cutoffs(history, spec)
     period = pd.Timedelta(freq_to_ns(spec.freq))
     newest = history.groupby(UNIQUE_ID)[DS].max()
-    folds, model_name = [], ""
+    folds = []
     for i, cutoff in enumerate(cutoffs):
         train = history[history[DS] <= cutoff]
         model = model_factory(spec).fit(train, exog)
-        model_name = type(model).__name__
         times = cutoff + period * np.arange(max(origins_per_fold, 1))
         origins = pd.MultiIndex.from_product(
             [pd.unique(train[UNIQUE_ID]), times], names=[UNIQUE_ID, ORIGIN]
@@ -169,7 +168,7 @@ def fold_forecasts(
         origins = origins[origins[ORIGIN] <= newest.reindex(origins[UNIQUE_ID]).to_numpy()]
         seen = history[history[DS] <= origins[ORIGIN].max()]
         folds.append(model.predict(seen, origins, exog).assign(**{FOLD: i}))
-    return cutoffs, model_name, pd.concat(folds, ignore_index=True)
+    return cutoffs, model_label(spec), pd.concat(folds, ignore_index=True)
 
 
 def _mase_scales(train: pd.DataFrame, spec: ForecasterSpec) -> pd.Series:
@@ -235,6 +234,20 @@ def _grouped(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     table["rmse"] = np.sqrt(table["rmse"])
     return table.reset_index()
+
+
+def model_label(spec: ForecasterSpec) -> str:
+    """The model as the config names it (``lightgbm``, ``auto_ets``, ``ensemble of
+    lightgbm + seasonal_naive``, ``lightgbm, recursive``), for plot titles and reports."""
+    model = spec.model
+    label: str = model.kind
+    if model.members:
+        label += " of " + " + ".join(m.kind for m in model.members)
+    if model.strategy == "recursive":
+        label += ", recursive"
+    if model.scope == "per_series" and model.kind in ML_KINDS:
+        label += ", per series"
+    return label
 
 
 def json_number(value: object) -> float | int | None:

@@ -77,8 +77,16 @@ class StorePort(Protocol):
     def last_origins(self, forecaster: str) -> dict[str, pd.Timestamp]:
         """Newest origin with stored forecasts, per series."""
 
-    def write_forecasts(self, forecaster: str, frame: pd.DataFrame, *, model_version: int) -> int:
-        """Upsert one batch of forecasts and commit it; rows changed."""
+    def write_forecasts(
+        self,
+        forecaster: str,
+        frame: pd.DataFrame,
+        *,
+        model_version: int,
+        refit_at: pd.Timestamp | None = None,
+    ) -> int:
+        """Upsert one batch of forecasts and commit it; rows changed. ``refit_at``: the
+        cut-off of the ephemeral catch-up refit that made them (None: the version itself)."""
 
     def record_artifact(
         self, *, step: str, subject: str, kind: str, path: Path, rows: int | None = None

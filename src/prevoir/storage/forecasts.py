@@ -70,17 +70,19 @@ INTERVALS = "intervals"
 _UPDATE_SET = (
     "SET ds = excluded.ds, yhat = excluded.yhat, intervals = excluded.intervals, "
     "model_version_id = excluded.model_version_id, issued_at = excluded.issued_at, "
-    "run_id = excluded.run_id "
+    "run_id = excluded.run_id, refit_at = excluded.refit_at "
 )
 _COLUMNS = (
-    "forecaster, unique_id, origin, step, ds, yhat, intervals, model_version_id, issued_at, run_id"
+    "forecaster, unique_id, origin, step, ds, yhat, intervals, model_version_id, issued_at, "
+    "run_id, refit_at"
 )
 _SQLITE_UPSERT = (
     f"INSERT INTO forecasts ({_COLUMNS}) VALUES {{values}} "
     "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
     "forecasts.yhat IS NOT excluded.yhat OR forecasts.ds IS NOT excluded.ds "
     "OR forecasts.intervals IS NOT excluded.intervals "
-    "OR forecasts.model_version_id IS NOT excluded.model_version_id"
+    "OR forecasts.model_version_id IS NOT excluded.model_version_id "
+    "OR forecasts.refit_at IS NOT excluded.refit_at"
 )
 _PG_STAGE = "_prevoir_fc_stage"
 
@@ -110,12 +112,13 @@ def _pg_upsert(levels: Sequence[int]) -> str:
     return (
         f"INSERT INTO forecasts ({_COLUMNS}) "
         f"SELECT %(forecaster)s, u.unique_id, s.origin, s.step, s.ds, s.yhat, {intervals}, "
-        f"%(mv)s, %(issued)s, %(run)s FROM {_pg_stage(levels)} s "
+        f"%(mv)s, %(issued)s, %(run)s, %(refit)s FROM {_pg_stage(levels)} s "
         "JOIN unnest(%(uids)s::text[]) WITH ORDINALITY AS u(unique_id, idx) ON u.idx = s.uid_idx "
         "ON CONFLICT (forecaster, unique_id, origin, step) DO UPDATE " + _UPDATE_SET + "WHERE "
         "forecasts.yhat IS DISTINCT FROM excluded.yhat OR forecasts.ds IS DISTINCT FROM "
         "excluded.ds OR forecasts.intervals IS DISTINCT FROM excluded.intervals "
-        "OR forecasts.model_version_id IS DISTINCT FROM excluded.model_version_id"
+        "OR forecasts.model_version_id IS DISTINCT FROM excluded.model_version_id "
+        "OR forecasts.refit_at IS DISTINCT FROM excluded.refit_at"
     )
 
 
@@ -189,18 +192,22 @@ def upsert_forecasts(
     model_version_id: int | None,
     run_id: int | None,
     issued_at: datetime | None = None,
+    refit_at: datetime | None = None,
 ) -> int:
     """Store ``frame`` (``unique_id, origin, ds, step, yhat``); returns rows inserted or changed.
 
-    Extra columns are ignored. ``issued_at`` defaults to now. A row identical to the stored
-    one (same ``ds``, ``yhat`` and model version) is not rewritten and not counted. The same
-    (unique_id, origin, step) twice in ``frame`` is refused.
+    Extra columns are ignored. ``issued_at`` defaults to now; ``refit_at`` is the cut-off of
+    the ephemeral catch-up refit that made the frame (None: the version itself). A row
+    identical to the stored one (same ``ds``, ``yhat``, bands, version and refit) is not
+    rewritten and not counted. The same (unique_id, origin, step) twice in ``frame`` is
+    refused.
     """
     if frame.empty:
         return 0
     rows, unique_ids = _sorted_rows(forecaster, frame)
     levels = interval_levels(frame.columns)
     issued = _issued(issued_at)
+    refit = None if refit_at is None else _issued(refit_at)
     with translate_errors(f"storing forecasts of {forecaster!r}"):
         if is_postgres(conn):
             params = {
@@ -209,13 +216,16 @@ def upsert_forecasts(
                 "mv": model_version_id,
                 "run": run_id,
                 "issued": issued,
+                "refit": refit,
             }
             changed = _write_pg(conn, rows, levels, params)
         else:
             uid = np.asarray(unique_ids, dtype=object)[rows[UNIQUE_ID]]
             issued_us = (issued - EPOCH) // timedelta(microseconds=1)
             columns = [forecaster, uid, rows[ORIGIN], rows[STEP], rows[DS], rows[YHAT]]
+            refit_us = None if refit is None else (refit - EPOCH) // timedelta(microseconds=1)
             columns += [_intervals_json(rows, levels), model_version_id, issued_us, run_id]
+            columns += [refit_us]
             changed = sqlite_executemany(conn, _SQLITE_UPSERT, columns)
     logger.debug("forecaster %s: %s of %s forecast rows changed", forecaster, changed, len(frame))
     return changed
@@ -291,10 +301,10 @@ def read_forecasts(
     ``origin`` keeps the forecasts issued from that one origin.
 
     Columns: ``unique_id, origin, ds, step, yhat, forecaster, model_version_id, run_id,
-    issued_at``, then ``yhat_lo_<level>, yhat_hi_<level>`` for every interval level stored
-    on any returned row (NaN on rows without it); sorted by forecaster, unique_id, origin,
-    step. With ``limit`` only the
-    ``limit`` rows with the newest origins are returned (still sorted ascending).
+    issued_at, refit_at`` (NaT: made by the version itself, not a catch-up refit), then
+    ``yhat_lo_<level>, yhat_hi_<level>`` for every interval level stored on any returned row
+    (NaN on rows without it); sorted by forecaster, unique_id, origin, step. With ``limit``
+    only the ``limit`` rows with the newest origins are returned (still sorted ascending).
     """
     f = forecasts
     dialect = conn.dialect
@@ -309,6 +319,7 @@ def read_forecasts(
         f.c.model_version_id,
         f.c.run_id,
         epoch_us_expr(f.c.issued_at, dialect).label("issued_at"),
+        epoch_us_expr(f.c.refit_at, dialect).label("refit_at"),
     )
     if forecaster is not None:
         stmt = stmt.where(f.c.forecaster == forecaster)
@@ -339,6 +350,7 @@ _READ_COLUMNS = (
     "model_version_id",
     "run_id",
     "issued_at",
+    "refit_at",
 )
 
 
@@ -346,6 +358,7 @@ def _forecast_frame(out: pd.DataFrame) -> pd.DataFrame:
     """Give the raw columns their contract dtypes and order."""
     for col in (ORIGIN, DS, "issued_at"):
         out[col] = from_epoch_us(out[col].to_numpy(dtype=np.int64))
+    out["refit_at"] = pd.to_datetime(out["refit_at"].astype("Int64"), unit="us", utc=True)
     out[STEP] = out[STEP].astype(np.int64)
     out[YHAT] = out[YHAT].astype(np.float64)
     for col in ("model_version_id", "run_id"):

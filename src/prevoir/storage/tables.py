@@ -197,6 +197,8 @@ forecasts = sa.Table(
     sa.Column("issued_at", UtcDateTime(), nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Column("intervals", Json, nullable=True),  # {"80": [lo, hi], ...}; migration 0002
+    # cut-off of the catch-up refit that issued it, NULL: the version itself; migration 0005
+    sa.Column("refit_at", UtcDateTime(), nullable=True),
     sqlite_with_rowid=False,
 )
 

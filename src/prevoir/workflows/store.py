@@ -63,7 +63,14 @@ class SqlStore:
         with self.store.read() as conn:
             return last_origins(conn, forecaster)
 
-    def write_forecasts(self, forecaster: str, frame: pd.DataFrame, *, model_version: int) -> int:
+    def write_forecasts(
+        self,
+        forecaster: str,
+        frame: pd.DataFrame,
+        *,
+        model_version: int,
+        refit_at: pd.Timestamp | None = None,
+    ) -> int:
         """One committed batch of forecasts."""
         with self.store.write() as conn:
             return upsert_forecasts(
@@ -73,6 +80,7 @@ class SqlStore:
                 model_version_id=model_version,
                 run_id=self.run_id,
                 issued_at=datetime.now(UTC),
+                refit_at=None if refit_at is None else refit_at.to_pydatetime(),
             )
 
     def record_artifact(

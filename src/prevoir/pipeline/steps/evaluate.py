@@ -22,8 +22,8 @@ import pandas as pd
 
 from prevoir.domain.records import ModelVersion
 from prevoir.domain.specs import PROMOTION_METRIC, ForecasterSpec, IntervalSpec
-from prevoir.errors import MissingInputError, PrevoirError
-from prevoir.evaluation.backtest import backtest, json_number
+from prevoir.errors import PrevoirError
+from prevoir.evaluation.backtest import backtest, json_number, model_label
 from prevoir.evaluation.classification import LABEL, classification_backtest
 from prevoir.evaluation.classification_plots import plot_confusion_matrix, plot_roc_curve
 from prevoir.evaluation.plots import plot_feature_importance, plot_forecasts, write_metrics_json
@@ -36,7 +36,7 @@ from prevoir.pipeline.gates import (
     metric_failure,
     training_failures,
 )
-from prevoir.pipeline.steps.inputs import read_exogenous, read_history
+from prevoir.pipeline.steps.inputs import missing_input, read_exogenous, read_history
 from prevoir.pipeline.steps.outcome import StepOutcome
 
 Evaluated = tuple[Mapping[str, Any], list[Path]]  # metrics to store, files written
@@ -52,7 +52,7 @@ def evaluate(ctx: RunContext) -> StepOutcome:
         if version is None:
             challenger = ctx.store.version_for(name, "challenger")
             if challenger is None:
-                raise MissingInputError("evaluate", "train", f"a trained version of {name!r}")
+                raise missing_input(ctx, spec, "evaluate", f"a trained version of {name!r}")
             version = challenger.id
         history = read_history(ctx, spec, step="evaluate")
         exog = read_exogenous(ctx, spec, step="evaluate")
@@ -117,7 +117,7 @@ def _importance(ctx: RunContext, spec: ForecasterSpec, version: int, out: Path) 
     if not importance.sum() > 0:  # a model too small to split once: nothing to draw
         ctx.notes.append(f"{spec.name}: version {version} reports no feature importance")
         return []
-    title = f"{spec.name} · {type(model).__name__} · version {version}"
+    title = f"{spec.name} · {model_label(model.spec)} · version {version}"
     path = out / f"{spec.name}_feature_importance.png"
     return [plot_feature_importance(importance, path, title=title)]
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from prevoir.features.design import build_design, training_spec
 from prevoir.pipeline.context import RunContext
-from prevoir.pipeline.steps.inputs import read_exogenous, read_history
+from prevoir.pipeline.steps.inputs import FEATURES_KIND, read_exogenous, read_history
 from prevoir.pipeline.steps.outcome import StepOutcome
-
-FEATURES_KIND = "features"
 
 
 def features(ctx: RunContext) -> StepOutcome:

@@ -1,4 +1,5 @@
-"""Reading a forecaster's inputs back from the store, shared by the later steps."""
+"""Reading a forecaster's inputs back from the store, shared by the later steps, and saying
+which steps to run first when an input is missing."""
 
 from __future__ import annotations
 
@@ -6,9 +7,41 @@ import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
 from prevoir.domain.specs import ForecasterSpec
+from prevoir.domain.steps import STEP_ORDER
 from prevoir.errors import MissingInputError
 from prevoir.features.resample import resample
 from prevoir.pipeline.context import RunContext
+
+FEATURES_KIND = "features"  # the artifact kind of a forecaster's stored design table
+# What the earlier steps leave in the store, in pipeline order: (last step, steps to run).
+_PRODUCERS = (
+    ("load", "extract transform load"),
+    ("features", "features"),
+    ("train", "train"),
+    ("evaluate", "evaluate"),
+)
+
+
+def missing_input(ctx: RunContext, spec: ForecasterSpec, step: str, what: str) -> MissingInputError:
+    """The error for ``step`` lacking ``what``, naming the steps to run first: from the first
+    earlier step whose output is not in the store (on an empty store, ``extract``) to the one
+    before ``step`` — not only the step just before it."""
+    before = [
+        steps for last, steps in _PRODUCERS if STEP_ORDER.index(last) < STEP_ORDER.index(step)
+    ]
+    for i, steps in enumerate(before):
+        if not _produced(ctx, spec, steps):
+            return MissingInputError(step, " ".join(before[i:]), what)
+    return MissingInputError(step, before[-1] if before else _PRODUCERS[0][1], what)
+
+
+def _produced(ctx: RunContext, spec: ForecasterSpec, steps: str) -> bool:
+    if steps == "extract transform load":
+        return bool(ctx.store.last_observation_times(spec.dataset, spec.target))
+    if steps == "features":
+        return ctx.store.latest_artifact(subject=spec.name, kind=FEATURES_KIND) is not None
+    alias = "challenger" if steps == "train" else "champion"
+    return ctx.store.version_for(spec.name, alias) is not None
 
 
 def read_history(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> pd.DataFrame:
@@ -25,7 +58,7 @@ def read_history(ctx: RunContext, spec: ForecasterSpec, *, step: str) -> pd.Data
         what = f"observations of dataset {spec.dataset!r}"
         if spec.resample is not None:
             what = f"a complete {spec.freq!r} bucket of {spec.target!r} in {spec.dataset!r}"
-        raise MissingInputError(step, "extract transform load", what)
+        raise missing_input(ctx, spec, step, what)
     return history
 
 

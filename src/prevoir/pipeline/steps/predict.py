@@ -14,34 +14,42 @@ a killed run resumes where it stopped: origins are planned from the stored forec
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
 from prevoir.domain.specs import ForecasterSpec
-from prevoir.errors import MissingInputError
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.factory import make_model
 from prevoir.pipeline.catchup import BLOCK, REFIT_AT, plan_blocks, plan_origins
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.steps.inputs import (
     last_observation_times,
+    missing_input,
     read_exogenous,
     read_history,
 )
 from prevoir.pipeline.steps.outcome import StepOutcome
+from prevoir.pipeline.steps.predictions import PREDICTIONS, PredictionsFile
 
 SERIES_PER_BATCH = 64
 
 
 def predict(ctx: RunContext) -> StepOutcome:
-    """Issue forecasts for origins newer than the last stored ones; none when up to date."""
+    """Issue forecasts for origins newer than the last stored ones; none when up to date.
+
+    The forecasts issued are also written to the run's ``predict/predictions.csv`` (every
+    forecaster, its interval bands where it has them), what a hand-written job leaves behind.
+    """
     rows_in = written = 0
+    export = PredictionsFile(ctx.run_dir("predict") / PREDICTIONS, ctx.forecasters.values())
     for name, spec in ctx.forecasters.items():
         champion = ctx.store.version_for(name, "champion")
         if champion is None:
-            raise MissingInputError("predict", "train evaluate", f"a champion model of {name!r}")
+            raise missing_input(ctx, spec, "predict", f"a champion model of {name!r}")
         last_issued = ctx.store.last_origins(name)
         origins = plan_origins(
             last_observation_times(ctx, spec),
@@ -59,22 +67,33 @@ def predict(ctx: RunContext) -> StepOutcome:
         history = read_history(ctx, spec, step="predict")
         exog = read_exogenous(ctx, spec, step="predict")
         rows_in += len(plan)
-        written += _predict_blocks(ctx, spec, model, history, plan, exog, champion.id)
+        batch = Batch(spec, model, champion.id, export)
+        written += _predict_blocks(ctx, batch, history, plan, exog)
         refits = plan[REFIT_AT].nunique()
         note = f"{name}: {len(plan)} new origin(s) forecast"
         ctx.notes.append(note + (f", {refits} catch-up refit(s)" if refits else ""))
-    return StepOutcome(rows_in=rows_in, rows_out=written)
+    files = (export.path,) if export.rows else ()
+    return StepOutcome(rows_in=rows_in, rows_out=written, files=files)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What every batch of one forecaster's catch-up shares."""
+
+    spec: ForecasterSpec
+    champion: Forecaster
+    version: int
+    export: PredictionsFile
 
 
 def _predict_blocks(
     ctx: RunContext,
-    spec: ForecasterSpec,
-    champion: Forecaster,
+    batch: Batch,
     history: pd.DataFrame,
     plan: pd.DataFrame,
     exog: dict[str, pd.DataFrame],
-    version: int,
 ) -> int:
+    spec, champion = batch.spec, batch.champion
     task = ctx.progress.task(f"predict {spec.name}", total=len(plan))
     written = 0
     groups = history.groupby(UNIQUE_ID, sort=False).indices  # once: batches slice, not scan
@@ -87,13 +106,16 @@ def _predict_blocks(
         series = block[UNIQUE_ID].unique()
         for start in range(0, len(series), SERIES_PER_BATCH):
             rows = block[block[UNIQUE_ID].isin(series[start : start + SERIES_PER_BATCH])]
-            parts = []
+            # a series' origins in one block share their model, so each part holds whole
+            # series and every series keeps a committed prefix of whole blocks
             for cutoff, part in rows.groupby(REFIT_AT, dropna=False, sort=True):
-                model = champion if pd.isna(cutoff) else refitted[cutoff]
-                origins = part[[UNIQUE_ID, ORIGIN]]
-                parts.append(_forecast(model, history, rows_of, origins, exog))
-            forecasts = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            written += ctx.store.write_forecasts(spec.name, forecasts, model_version=version)
+                refit = None if pd.isna(cutoff) else cast(pd.Timestamp, cutoff)
+                model = champion if refit is None else refitted[cutoff]
+                forecasts = _forecast(model, history, rows_of, part[[UNIQUE_ID, ORIGIN]], exog)
+                written += ctx.store.write_forecasts(
+                    spec.name, forecasts, model_version=batch.version, refit_at=refit
+                )
+                batch.export.append(spec.name, forecasts)
             task.advance(len(rows))
     return written
 

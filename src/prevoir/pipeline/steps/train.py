@@ -3,40 +3,55 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from prevoir.domain.columns import DS, Y
 from prevoir.domain.specs import ForecasterSpec
-from prevoir.errors import MissingInputError
 from prevoir.models.factory import make_model
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.gates import training_facts
-from prevoir.pipeline.steps.features import FEATURES_KIND
+from prevoir.pipeline.steps.inputs import FEATURES_KIND, missing_input
 from prevoir.pipeline.steps.outcome import StepOutcome
 
 _LIBRARIES = ("prevoir", "numpy", "pandas", "lightgbm", "xgboost", "scikit-learn", "statsforecast")
 
 
 def train(ctx: RunContext) -> StepOutcome:
-    """Fit every forecaster; each fit becomes a ``challenger`` version. Nothing is promoted."""
+    """Fit every forecaster; each fit becomes a ``challenger`` version. Nothing is promoted.
+
+    Beside the store's record, the run's ``train/<forecaster>_model.json`` says what was
+    trained: the version, its artifact and sha256, params, features, window, fingerprint.
+    """
     rows_in = 0
+    files: list[Path] = []
     task = ctx.progress.task("train", total=len(ctx.forecasters))
     for name, spec in ctx.forecasters.items():
         path = ctx.store.latest_artifact(subject=name, kind=FEATURES_KIND)
         if path is None:
-            raise MissingInputError("train", "features", f"the feature table of {name!r}")
+            raise missing_input(ctx, spec, "train", f"the feature table of {name!r}")
         design = pd.read_parquet(path)
         model = make_model(spec).fit_design(design)
-        ctx.candidates[name] = ctx.store.save_model(
+        version = ctx.store.save_model(
             model, metadata=_metadata(spec, design, run_id=ctx.run_id, profile=ctx.profile)
         )
+        ctx.candidates[name] = version
+        files.append(_write_model_json(ctx, name, version))
         rows_in += len(design)
         task.advance()
-    return StepOutcome(rows_in=rows_in, rows_out=len(ctx.candidates))
+    return StepOutcome(rows_in=rows_in, rows_out=len(ctx.candidates), files=tuple(files))
+
+
+def _write_model_json(ctx: RunContext, name: str, version: int) -> Path:
+    path = ctx.run_dir("train") / f"{name}_model.json"
+    record = asdict(ctx.store.version_info(version))
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return path
 
 
 def _metadata(
