@@ -15,16 +15,8 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID, Y
-from prevoir.domain.specs import (
-    FeatureSpec,
-    FillRule,
-    ForecasterSpec,
-    ModelKind,
-    ModelScope,
-    ModelSpec,
-    TimeSpec,
-    TransformSpec,
-)
+from prevoir.domain.datasets import FillRule, TimeSpec, TransformSpec
+from prevoir.domain.specs import FeatureSpec, ForecasterSpec, ModelKind, ModelScope, ModelSpec
 from prevoir.ingest.files import read_files
 from prevoir.ingest.transform import clean_frame
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from prevoir.domain.specs import SourceSpec
+from prevoir.domain.datasets import SourceSpec
 from prevoir.errors import DataValidationError, StoreError
 from prevoir.ingest.readers import read_source
 from prevoir.ingest.sql import read_query

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from prevoir.config import forecaster_spec, load_settings
+from prevoir.domain.datasets import SourceSpec, TimeSpec, TransformSpec
 from prevoir.domain.specs import (
     CalendarFeature,
     CyclicFeature,
@@ -16,9 +17,6 @@ from prevoir.domain.specs import (
     FeatureSpec,
     ForecasterDecl,
     ResampleSpec,
-    SourceSpec,
-    TimeSpec,
-    TransformSpec,
 )
 from prevoir.errors import ConfigError
 from prevoir.features.calendar import CALENDAR_FEATURES, CYCLIC_PERIODS

@@ -7,7 +7,7 @@ from typing import get_args
 
 import pandas as pd
 
-from prevoir.domain.specs import SourceKind, SourceSpec
+from prevoir.domain.datasets import SourceKind, SourceSpec
 from prevoir.ingest.readers import READERS, describe_source, read_source
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prevoir.domain.specs import DerivedColumn, FillRule, TimeSpec, TransformSpec
+from prevoir.domain.datasets import DerivedColumn, FillRule, TimeSpec, TransformSpec
 from prevoir.errors import DataValidationError
 from prevoir.ingest.files import read_files
 from prevoir.ingest.transform import CleanResult, clean_frame

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prevoir.config.service import ServiceSettings
-from prevoir.domain.specs import DatasetDecl, ForecasterDecl, MlflowSpec
+from prevoir.domain.datasets import DatasetDecl
+from prevoir.domain.specs import ForecasterDecl, MlflowSpec
 from prevoir.domain.urls import mask_url
 
 __all__ = ["Settings", "StoreSettings", "resolve_sqlite"]

@@ -12,15 +12,9 @@ from dataclasses import fields
 from pydantic import ValidationError
 
 from prevoir.config.schema import Settings, resolve_sqlite
+from prevoir.domain.datasets import DatasetDecl, TransformSpec
 from prevoir.domain.frequency import freq_to_ns
-from prevoir.domain.specs import (
-    DatasetDecl,
-    ForecasterDecl,
-    ForecasterSpec,
-    MlflowSpec,
-    ResampleSpec,
-    TransformSpec,
-)
+from prevoir.domain.specs import ForecasterDecl, ForecasterSpec, MlflowSpec, ResampleSpec
 from prevoir.errors import ConfigError
 
 __all__ = ["forecaster_spec", "mlflow_spec", "transform_spec"]

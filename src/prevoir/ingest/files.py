@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from prevoir.domain.specs import SourceSpec
+from prevoir.domain.datasets import SourceSpec
 from prevoir.errors import ConfigError, DataValidationError
 from prevoir.ingest.source import Reader
 

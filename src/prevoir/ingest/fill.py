@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prevoir.domain.datasets import FillRule
 from prevoir.domain.grid import Grid
-from prevoir.domain.specs import FillRule
 from prevoir.errors import DataValidationError
 
 __all__ = ["Filled", "fill_gaps", "group_bounds"]

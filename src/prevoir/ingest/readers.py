@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from prevoir.domain.specs import SourceKind, SourceSpec
+from prevoir.domain.datasets import SourceKind, SourceSpec
 from prevoir.ingest.files import CSV, PARQUET
 from prevoir.ingest.source import Reader
 from prevoir.ingest.sql import SQL

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
-from prevoir.domain.specs import DerivedColumn
+from prevoir.domain.datasets import DerivedColumn
 from prevoir.errors import DataValidationError
 
 __all__ = [

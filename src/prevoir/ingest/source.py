@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from prevoir.domain.specs import SourceSpec
+from prevoir.domain.datasets import SourceSpec
 
 __all__ = ["Reader"]
 

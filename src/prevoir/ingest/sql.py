@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from prevoir.domain.specs import SourceSpec
+from prevoir.domain.datasets import SourceSpec
 from prevoir.domain.urls import POSTGRES_HINT, mask_url
 from prevoir.errors import DataValidationError, StoreError
 from prevoir.ingest.source import Reader

@@ -33,7 +33,7 @@ from pandas.api.types import (
 )
 from pandas.tseries.api import guess_datetime_format
 
-from prevoir.domain.specs import TimeSpec
+from prevoir.domain.datasets import TimeSpec
 from prevoir.errors import DataValidationError
 from prevoir.ingest.rows import display
 

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, UNIQUE_ID
+from prevoir.domain.datasets import TransformSpec
 from prevoir.domain.grid import Grid
-from prevoir.domain.specs import TransformSpec
 from prevoir.errors import DataValidationError
 from prevoir.ingest.fill import fill_gaps
 from prevoir.ingest.rows import (

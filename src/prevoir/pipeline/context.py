@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from prevoir.domain.datasets import TransformSpec
 from prevoir.domain.records import ModelVersion, StepRecord
-from prevoir.domain.specs import ForecasterSpec, TransformSpec
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.models.base import Forecaster
 
 
