@@ -1,4 +1,4 @@
-"""Fixtures shared by every suite."""
+"""Fixtures shared by every suite, and how the suite is ordered for two workers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from collections.abc import Iterator
 import pytest
 
 from tests.projects import close_opened
+
+# OpenMP threads (LightGBM, XGBoost) that finish a parallel region spin for the next one by
+# default; on a two-core box shared by two test workers they spin against each other's fits
+# and turn a 10 s test into 30-100 s. Passive waiting changes no result. Set before any test
+# module imports a library that loads the OpenMP runtime, and inherited by the workers and
+# by every ``python -m prevoir`` the end-to-end tests start.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked ``slow`` run first, each kept in one piece (their module-scoped
+    fixtures are built once): with ``--maxschedchunk 1`` (``make test``) the workers then
+    take the long tests one at a time while the short ones fill the end of the run."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow_modules)
 
 
 @pytest.fixture
