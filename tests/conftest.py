@@ -9,6 +9,8 @@ import pytest
 
 from tests.projects import close_opened
 
+pytest_plugins = ("tests.stores",)  # the shared trained stores: crypto_dev, bikes_dev
+
 # OpenMP threads (LightGBM, XGBoost) that finish a parallel region spin for the next one by
 # default; on a two-core box shared by two test workers they spin against each other's fits
 # and turn a 10 s test into 30-100 s. Passive waiting changes no result. Set before any test
