@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -43,3 +44,32 @@ def _close_opened_projects() -> Iterator[None]:
     """Close the stores that ``tests.projects.opened`` opened during the test."""
     yield
     close_opened()
+
+
+@contextlib.contextmanager
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash the passwords the tests store with argon2 at its smallest cost.
+
+    The recommended parameters (``PasswordHash.recommended()``, what ``prevoir`` uses) cost
+    0.1 s a hash on a quiet two-core box and up to a second on a busy one, paid at every
+    ``create_user`` and every login. A stored hash carries its parameters, so logins
+    against these hashes are cheap too, in this process or in a server. The one place
+    that reaches into ``prevoir.workflows.access``; ``test_auth.py`` checks the real
+    parameters without it.
+    """
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from prevoir.workflows import access
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(access, "_hasher", lambda: cheap)
+        yield
+
+
+@pytest.fixture
+def cheap_passwords() -> Iterator[None]:
+    """``cheap_password_hashing`` for one test."""
+    with cheap_password_hashing():
+        yield
