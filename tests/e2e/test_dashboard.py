@@ -43,6 +43,8 @@ from tests.e2e.conftest import _pg_database
 from tests.integration.helpers import add_version
 from tests.projects import opened
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 SRC = Path(__file__).resolve().parents[2] / "src"
 FORECASTER = "fremont_total"

@@ -19,6 +19,8 @@ from tests.integration.helpers import stored_forecasts
 from tests.projects import opened
 from tests.stores import StoreCopy
 
+pytestmark = pytest.mark.slow
+
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
 
 
