@@ -13,11 +13,15 @@ from tests.projects import close_opened
 pytest_plugins = ("tests.stores",)  # the shared trained stores: crypto_dev, bikes_dev
 
 # OpenMP threads (LightGBM, XGBoost) that finish a parallel region spin for the next one by
-# default; on a two-core box shared by two test workers they spin against each other's fits
-# and turn a 10 s test into 30-100 s. Passive waiting changes no result. Set before any test
-# module imports a library that loads the OpenMP runtime, and inherited by the workers and
-# by every ``python -m prevoir`` the end-to-end tests start.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# default; with two test workers on two cores they spin against each other's fits and turn
+# a 10 s test into 30-100 s (tests/unit on two workers: 35 s passive, 120 s with
+# OMP_WAIT_POLICY=ACTIVE). In a single process the default is the faster one
+# (tests/unit/test_models.py: 10 s, 28 s passive: many short parallel regions), so only
+# xdist workers wait passively. Passive waiting changes no result. Set before any test
+# module imports a library that loads the OpenMP runtime; inherited by every ``python -m
+# prevoir`` a worker starts. An explicit OMP_WAIT_POLICY wins.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
