@@ -9,8 +9,9 @@ needs it first; the other worker waits for it and reuses it. Nobody works in a m
 * a test gets a copy — the project folder copied, and the store copied with it: the SQLite
   file, or on PostgreSQL a new database ``CREATE DATABASE … TEMPLATE <master>`` (the
   master has no connection open once built, which the template copy requires); paths the
-  store records under the master's folder (model artifacts, run files) are rewritten to
-  the copy's, so a test that damages or prunes an artifact damages its own;
+  store and the run's JSON files record under the master's folder (model artifacts, run
+  files) are rewritten to the copy's, so a test that damages or prunes an artifact damages
+  its own;
 * each worker checks at the end of the session that the masters it copied (files and
   SQLite store) are byte for byte as built.
 
@@ -171,6 +172,10 @@ def copy_of(built: Master, destination: Path) -> Iterator[StoreCopy]:
         url = _database_url(database)
     try:
         _relocate(url, built.backend, old=str(built.project), new=str(project))
+        for report in project.rglob("*.json"):  # run files naming artifacts (model JSON)
+            text = report.read_text()
+            if str(built.project) in text:
+                report.write_text(text.replace(str(built.project), str(project)))
         yield StoreCopy(project, url)
     finally:
         if database is not None:
