@@ -23,8 +23,10 @@ demo: $(STAMP)
 	cd $(DEMO_DIR) && ../$(BIN)/prevoir forecasts --forecaster fremont_total --limit 24
 
 ## test: the whole suite (unit, integration on SQLite and PostgreSQL, end-to-end CLI)
+# --maxschedchunk 1: each worker takes the next test when it is free (slow modules are
+# collected first, see tests/conftest.py), so both finish together
 test: $(STAMP)
-	$(BIN)/pytest -n 2 --durations=20 --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n 2 --maxschedchunk 1 --durations=20 --cov --cov-report=term:skip-covered
 
 ## lint: ruff, mypy and the import-linter layer contracts
 lint: $(STAMP)

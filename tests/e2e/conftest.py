@@ -1,4 +1,7 @@
-"""End-to-end fixtures: a scaffolded project and a store URL per backend (SQLite, PostgreSQL).
+"""End-to-end fixtures: a store URL per backend (SQLite, PostgreSQL), and the two ways to
+run the CLI (``Cli`` in this process, ``SubprocessCli`` as ``python -m prevoir``; see
+``tests/cli.py``). Trained projects to start from are ``crypto_dev`` and ``bikes_dev``
+(``tests/stores.py``).
 
 Each PostgreSQL test gets a database of its own, created and dropped here, so runs never
 see each other's rows.
@@ -7,53 +10,18 @@ see each other's rows.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.cli import Cli, SubprocessCli
+
+__all__ = ["PG_URL", "Cli", "SubprocessCli", "store_url"]
+
 PG_URL = os.environ.get("PREVOIR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@dataclass
-class Cli:
-    """Runs ``python -m prevoir`` in a project folder with a given store URL (``python``:
-    interpreter options before ``-m``, e.g. ``("-X", "importtime")``)."""
-
-    project: Path
-    store_url: str
-
-    def __call__(
-        self, *args: str, check: bool = True, python: tuple[str, ...] = ()
-    ) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREVOIR_")}
-        env |= {"PREVOIR_STORE__URL": self.store_url, "COLUMNS": "200", "NO_COLOR": "1"}
-        done = subprocess.run(
-            [sys.executable, *python, "-m", "prevoir", *args],
-            cwd=self.project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"prevoir {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-            )
-        return done
-
-    def engine(self) -> sa.Engine:
-        """An engine on the same store, for checking what the CLI wrote."""
-        url = self.store_url
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            url = "sqlite:///" + str(self.project / url.removeprefix("sqlite:///"))
-        return sa.create_engine(url)
 
 
 def _pg_database() -> Iterator[str]:

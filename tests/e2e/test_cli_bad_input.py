@@ -1,42 +1,30 @@
 """Real broken inputs through the CLI: one clear message, a non-zero exit, nothing lost.
 
-A project first runs the whole pipeline; then each case breaks one thing and runs again.
-The observations, forecasts, model versions and aliases must be exactly as before.
+Each case starts from its own copy of the bikes example after ``prevoir run --profile
+dev`` (``bikes_dev``, built once per session), breaks one thing and runs again. The
+observations, forecasts, model versions and aliases must be exactly as before. The
+commands run in-process, but for one case through the real ``python -m prevoir``: its exit
+code, and no traceback on its stderr.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import Cli, _pg_database
+from tests.e2e.conftest import Cli, SubprocessCli
+from tests.stores import StoreCopy
+
+pytestmark = pytest.mark.slow
 
 FREMONT = Path("data") / "FremontBridge.csv"
 WEATHER = Path("data") / "BicycleWeather.csv"
 TABLES = ("series", "observations", "forecasts", "model_versions", "aliases", "alias_history")
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def ran(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    """A bikes project that ran the whole dev pipeline once."""
-    root = tmp_path_factory.mktemp("bad-input")
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{root / 'store.db'}"])
-    else:
-        urls = _pg_database()
-    url = next(urls)
-    Cli(root, url)("init", str(root / "bikes"), "--example", "bikes")
-    cli = Cli(root / "bikes", url)
-    cli("run", "--profile", "dev")
-    yield cli
-    for _ in urls:  # drops the PostgreSQL database
-        pass
+IN_A_PROCESS = "malformed row"  # the case run as ``python -m prevoir``
 
 
 def _snapshot(cli: Cli) -> dict[str, pd.DataFrame]:
@@ -100,25 +88,23 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_fails_clearly_and_changes_nothing(ran: Cli, case: str) -> None:
+def test_bad_input_fails_clearly_and_changes_nothing(bikes_dev: StoreCopy, case: str) -> None:
     relative, edit, code, words = CASES[case]
-    path = ran.project / relative
-    original = path.read_text()
-    before = _snapshot(ran)
-    changed = edit(original)
+    cli = bikes_dev.cli()
+    path = cli.project / relative
+    before = _snapshot(cli)
+    changed = edit(path.read_text())
     if changed is None:
         path.unlink()
     else:
         path.write_text(changed)
-    try:
-        done = ran("run", "--profile", "dev", check=False)
-    finally:
-        path.write_text(original)
+    runner = SubprocessCli(cli.project, cli.store_url) if case == IN_A_PROCESS else cli
+    done = runner("run", "--profile", "dev", check=False)
     assert done.returncode == code, done.stdout + done.stderr
     message = " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
     for word in words:
         assert word in message, message
-    after = _snapshot(ran)
+    after = _snapshot(cli)
     for table in TABLES:
         pd.testing.assert_frame_equal(after[table], before[table], obj=table)

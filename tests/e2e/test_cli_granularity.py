@@ -1,4 +1,5 @@
-"""The crypto example's hourly and daily forecasters through the real CLI, SQLite and PostgreSQL.
+"""The crypto example's hourly and daily forecasters through the CLI (in-process), SQLite and
+PostgreSQL.
 
 The daily forecaster (``close_1d``: UTC days resampled from the hourly candles, recursive
 LightGBM) must issue daily origins only, and a day only once its 23:00 candle is loaded.
@@ -9,9 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.e2e.conftest import Cli
 from tests.integration.helpers import stored_forecasts
+
+pytestmark = pytest.mark.slow
 
 PAIRS = ("BTCUSDT", "ETHUSDT", "LTCUSDT")
 HEADER_LINES = 2  # banner, then the header; rows follow newest first

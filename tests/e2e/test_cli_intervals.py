@@ -1,20 +1,23 @@
-"""The crypto example issues 80% and 95% intervals: stored, listed, and scored by evaluate."""
+"""The crypto example issues 80% and 95% intervals: stored, listed, and scored by evaluate.
+
+The project is a copy of the crypto example after ``prevoir run --profile dev``
+(``crypto_dev``, built once per session); the commands run in-process.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from tests.e2e.conftest import Cli
+from tests.stores import StoreCopy
+
+pytestmark = pytest.mark.slow
 
 
-def test_crypto_run_stores_lists_and_scores_intervals(tmp_path: Path, store_url: str) -> None:
-    project = tmp_path / "crypto"
-    Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
-    cli = Cli(project, store_url)
-    cli("run", "--profile", "dev")
+def test_crypto_run_stores_lists_and_scores_intervals(crypto_dev: StoreCopy) -> None:
+    project, cli = crypto_dev.project, crypto_dev.cli()
 
     listed = pd.DataFrame(json.loads(cli("forecasts", "--format", "json").stdout))
     with_bands = listed["forecaster"].isin(["close_1h", "close_naive"])  # the ones configured

@@ -1,26 +1,29 @@
-"""``prevoir models`` and ``prevoir trace`` through the real CLI on SQLite and PostgreSQL:
+"""``prevoir models`` and ``prevoir trace`` through the CLI on SQLite and PostgreSQL:
 list, show, compare, promote, rollback, prune, tracing a forecast, and the errors a user
-meets."""
+meets.
+
+The project is a copy of the crypto example after ``prevoir run --profile dev`` (every
+step; ``crypto_dev``, built once per session); the commands run in-process.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import Cli
+from tests.stores import StoreCopy
 
-ALL = ["--steps", "extract", "transform", "load", "features", "train", "evaluate", "predict"]
+pytestmark = pytest.mark.slow
 
 
 def _versions(cli: Cli) -> list[dict[str, object]]:
     return json.loads(cli("models", "list", "--profile", "dev", "--format", "json").stdout)
 
 
-def test_models_commands(tmp_path: Path, store_url: str) -> None:
-    project = tmp_path / "crypto"
-    Cli(tmp_path, store_url)("init", str(project), "--example", "crypto")
-    cli = Cli(project, store_url)
-    cli("run", "--profile", "dev", *ALL)
+def test_models_commands(crypto_dev: StoreCopy) -> None:
+    cli = crypto_dev.cli()
     cli("run", "--profile", "dev", "--steps", "train")  # a second, unevaluated challenger
     versions = _versions(cli)
     lgbm = [v for v in versions if v["forecaster"] == "close_1h"]

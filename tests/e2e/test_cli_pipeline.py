@@ -1,7 +1,8 @@
-"""The bikes example through the real CLI, on SQLite and on PostgreSQL.
+"""The bikes example through the CLI, on SQLite and on PostgreSQL.
 
-Covers the demo path a newcomer takes (init → run), idempotent reloads, catch-up for
-appended rows only, and the listing commands.
+Covers the demo path a newcomer takes (init → run, through the real ``python -m prevoir``),
+idempotent reloads, catch-up for appended rows only (the modules a predict-only run
+imports, also in a real process), and the listing commands (in-process).
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from prevoir.storage import tables
 from prevoir.storage.engine import head_revision
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, SubprocessCli
+from tests.stores import StoreCopy
+
+pytestmark = pytest.mark.slow
 
 FREMONT = Path("data") / "FremontBridge.csv"
 HELD_BACK = 5
@@ -56,11 +61,11 @@ def _hold_back_last_rows(project: Path, n: int) -> list[str]:
 
 def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> None:
     project = tmp_path / "bikes"
-    Cli(tmp_path, store_url)("init", str(project), "--example", "bikes")
-    cli = Cli(project, store_url)
+    SubprocessCli(tmp_path, store_url)("init", str(project), "--example", "bikes")
+    cli, process = Cli(project, store_url), SubprocessCli(project, store_url)
     held = _hold_back_last_rows(project, HELD_BACK)
 
-    first = cli("run", "--profile", "dev")
+    first = process("run", "--profile", "dev")
     for step in ("extract", "transform", "load", "features", "train", "evaluate", "predict"):
         assert step in first.stdout
     assert "succeeded" in first.stdout and "files written" in first.stdout
@@ -90,7 +95,7 @@ def test_bikes_demo_catch_up_and_listings(tmp_path: Path, store_url: str) -> Non
 
     (project / FREMONT).write_text((project / FREMONT).read_text() + "".join(held))
     steps = ("extract", "transform", "load", "predict")
-    caught_up = cli("run", "--profile", "dev", "--steps", *steps, python=("-X", "importtime"))
+    caught_up = process("run", "--profile", "dev", "--steps", *steps, python=("-X", "importtime"))
     imported = _imported(caught_up.stderr)
     assert "lightgbm" in imported  # the champion was loaded and predicted
     # the other families and the evaluate step's plots and scores stay unloaded
@@ -131,6 +136,24 @@ def test_steps_without_their_inputs_name_the_step_to_run_first(
         done = cli("run", "--steps", step, check=False)
         assert done.returncode == 7, done.stderr
         assert hint in " ".join(done.stderr.split())
+
+
+def test_in_process_commands_print_what_a_pipe_gets(crypto_dev: StoreCopy) -> None:
+    """What the in-process ``Cli`` (used by most tests here) shows is what ``python -m
+    prevoir`` writes to a pipe: the same exit code, stdout and stderr."""
+    cli = crypto_dev.cli()
+    process = SubprocessCli(crypto_dev.project, crypto_dev.store_url)
+    for args in (
+        ["models", "list", "--profile", "dev"],
+        ["forecasts", "--forecaster", "close_1h", "--limit", "5"],
+        ["models", "show", "999"],
+    ):
+        inside, outside = cli(*args, check=False), process(*args, check=False)
+        assert (inside.returncode, inside.stdout, inside.stderr) == (
+            outside.returncode,
+            outside.stdout,
+            outside.stderr,
+        ), args
 
 
 def test_help_explains_every_command(tmp_path: Path) -> None:

@@ -38,9 +38,12 @@ from prevoir.storage.model_versions import set_alias, set_model_metrics
 from prevoir.storage.observations import read_observations, upsert_observations
 from prevoir.workflows import init_project, run_pipeline
 from prevoir.workflows.access import create_user
+from tests.conftest import cheap_password_hashing
 from tests.e2e.conftest import _pg_database
 from tests.integration.helpers import add_version
 from tests.projects import opened
+
+pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -103,7 +106,8 @@ def _populate(settings: Settings) -> tuple[int, int]:
             uid = str(frame[UNIQUE_ID].iloc[0])
             forecasts = _forecasts(frame, uid)
             upsert_forecasts(conn, FORECASTER, forecasts, model_version_id=old, run_id=None)
-    create_user(project, USER, PASSWORD, "read")
+    with cheap_password_hashing():
+        create_user(project, USER, PASSWORD, "read")
     return old, new
 
 
@@ -405,7 +409,8 @@ def crypto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             run_pipeline(opened(settings), steps=["extract", "transform", "load"]).status
             == "succeeded"
         )
-        create_user(opened(settings), USER, PASSWORD, "read")
+        with cheap_password_hashing():
+            create_user(opened(settings), USER, PASSWORD, "read")
         with TestClient(create_app(settings), follow_redirects=False) as client:
             _login(client)
             yield client

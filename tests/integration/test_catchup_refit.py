@@ -22,6 +22,8 @@ from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY, stored_forecasts
 from tests.projects import opened
 
+pytestmark = pytest.mark.slow
+
 TRAIN = ["extract", "transform", "load", "features", "train", "evaluate"]
 EVERY = 8  # refit windows of 8 hours: 00:00, 08:00 and 16:00 UTC
 # one LightGBM thread: OpenMP threads spinning against other work on a busy 2-core machine

@@ -17,6 +17,9 @@ from prevoir.storage import tables
 from prevoir.workflows import init_project, list_versions, run_pipeline
 from tests.integration.helpers import stored_forecasts
 from tests.projects import opened
+from tests.stores import StoreCopy
+
+pytestmark = pytest.mark.slow
 
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
 
@@ -40,10 +43,12 @@ def test_versions_can_live_at_an_fsspec_url(tmp_path: Path, db_url: str) -> None
 
 
 def test_a_changed_or_missing_artifact_is_refused_and_forecasts_stay(
-    tmp_path: Path, db_url: str
+    crypto_dev_cheap: StoreCopy,
 ) -> None:
-    settings = _settings(tmp_path, db_url)
-    assert run_pipeline(opened(settings)).status == "succeeded"
+    """From a copy of the crypto example after ``prevoir run --profile dev``."""
+    db_url = crypto_dev_cheap.store_url
+    overrides = {"store": {"url": db_url}}
+    settings = load_settings(crypto_dev_cheap.project, profile="dev", overrides=overrides)
     before = stored_forecasts(db_url)
     champion = next(
         v

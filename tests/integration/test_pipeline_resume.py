@@ -1,10 +1,12 @@
 """Catch-up survives a crash: a run killed between forecast batches, run again, gives exactly
-the forecasts of an uninterrupted run — no duplicates, no gaps (SQLite and PostgreSQL)."""
+the forecasts of an uninterrupted run — no duplicates, no gaps (SQLite and PostgreSQL).
+
+The test starts from a copy of the crypto example after ``prevoir run --profile dev``
+(``crypto_dev``) whose forecasts it deletes: champions trained, nothing forecast yet."""
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,32 +14,33 @@ import sqlalchemy as sa
 
 from prevoir.config import Settings, load_settings
 from prevoir.storage import tables
-from prevoir.workflows import init_project, run_pipeline
+from prevoir.workflows import run_pipeline
 from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY
 from tests.integration.helpers import stored_forecasts as _forecasts
 from tests.projects import opened
+from tests.stores import StoreCopy
+
+pytestmark = pytest.mark.slow
 
 # the module, not the step function the package re-exports under the same name
 predict_step = importlib.import_module("prevoir.pipeline.steps.predict")
 
 
-def _settings(tmp_path: Path, db_url: str) -> Settings:
-    init_project(tmp_path / "crypto", example="crypto")
-    return load_settings(tmp_path / "crypto", profile="dev", overrides={"store": {"url": db_url}})
+def _delete_forecasts(db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(tables.forecasts))
+    engine.dispose()
 
 
 def test_killed_predict_resumes_to_the_uninterrupted_result(
-    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+    crypto_dev: StoreCopy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path, db_url)
-    assert (
-        run_pipeline(
-            opened(settings),
-            steps=["extract", "transform", "load", "features", "train", "evaluate"],
-        ).status
-        == "succeeded"
-    )
+    db_url = crypto_dev.store_url
+    overrides = {"store": {"url": db_url}}
+    settings: Settings = load_settings(crypto_dev.project, profile="dev", overrides=overrides)
+    _delete_forecasts(db_url)
     monkeypatch.setattr(predict_step, "SERIES_PER_BATCH", 1)
     real_write = SqlStore.write_forecasts
     calls = {"n": 0}
@@ -58,10 +61,7 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
     assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     resumed = _forecasts(db_url)
 
-    engine = sa.create_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.delete(tables.forecasts))
-    engine.dispose()
+    _delete_forecasts(db_url)
     assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     uninterrupted = _forecasts(db_url)
 

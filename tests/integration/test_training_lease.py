@@ -17,6 +17,8 @@ from prevoir.pipeline.steps import STEPS, StepOutcome
 from prevoir.workflows import init_project, list_versions, recent_runs, run_pipeline
 from tests.projects import opened
 
+pytestmark = pytest.mark.slow
+
 PREPARE = ["extract", "transform", "load", "features"]
 CHEAP = {"close_1h": {"model": {"params": {"n_estimators": 20, "n_jobs": 1}}}}
 

@@ -14,9 +14,11 @@ SQLite and on PostgreSQL::
 Keyword arguments are settings overrides (e.g. ``service={"max_body_bytes": 2048}``); the
 ``service`` table is merged over ``{"scheduler": False}``. Every client is closed after the test.
 
-The users are stored with one argon2 hash of ``PASSWORD`` computed once per session: hashing
-costs about a second per user on a busy two-core box, and ``create_user`` (tested with the
-access workflows) would pay it three times per test.
+The users are stored with one argon2 hash of ``PASSWORD`` computed once per session, at the
+smallest argon2 cost (``cheap_password_hashing`` in ``tests/conftest.py``), and the
+factory's tests hash and check passwords at that cost too: the recommended parameters cost
+up to a second per hash on a busy two-core box. ``test_auth.py`` checks that ``prevoir``
+itself hashes with the recommended ones.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from prevoir.storage.users import add_user
 from prevoir.workflows.access import Principal, authenticate_password, create_user
 from prevoir.workflows.project import open_project
 from prevoir.workflows.scaffold import init_project
+from tests.conftest import cheap_password_hashing
 from tests.integration.conftest import db_url, pg_schema_url
 
 __all__ = ["PASSWORD", "USERS", "Service", "db_url", "pg_schema_url", "service_client"]
@@ -70,7 +73,7 @@ def password_hash(tmp_path_factory: pytest.TempPathFactory) -> str:
     project = tmp_path_factory.mktemp("hash")
     init_project(project, example="bikes")
     settings = load_settings(project, overrides={"store": {"url": f"sqlite:///{project}/h.db"}})
-    with open_project(settings, migrate=True) as project:
+    with cheap_password_hashing(), open_project(settings, migrate=True) as project:
         create_user(project, "scratch", PASSWORD, "read")
         assert authenticate_password(project, "scratch", PASSWORD) is not None
         with project.store.read() as conn:
@@ -82,7 +85,10 @@ def password_hash(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def service_client(
-    tmp_path_factory: pytest.TempPathFactory, no_prevoir_env: None, password_hash: str
+    tmp_path_factory: pytest.TempPathFactory,
+    no_prevoir_env: None,
+    password_hash: str,
+    cheap_passwords: None,
 ) -> Iterator[Callable[..., Service]]:
     """A factory ``(db_url, *, example="bikes", **overrides) -> Service`` (see the module)."""
     started: list[TestClient] = []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import argon2
 import jwt
 import pytest
 import sqlalchemy as sa
@@ -31,8 +32,9 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, no_prevoir_env: None) -> Settings:
-    """A project with no datasets on ``db_url``, users alice (admin) and rita (read)."""
+def settings(db_url: str, tmp_path: Path, no_prevoir_env: None, cheap_passwords: None) -> Settings:
+    """A project with no datasets on ``db_url``, users alice (admin) and rita (read), their
+    passwords hashed at the smallest argon2 cost (see ``cheap_password_hashing``)."""
     configured = Settings(project_dir=tmp_path, store={"url": db_url})
     create_user(opened(configured), "alice", PASSWORD, "admin")
     create_user(opened(configured), "rita", PASSWORD, "read")
@@ -175,6 +177,27 @@ def test_the_store_keeps_neither_passwords_nor_keys(settings: Settings) -> None:
     assert not any(PASSWORD in value for value in hashes)
     assert key.startswith(stored.prefix) and len(stored.prefix) < len(key) // 3
     assert key not in stored.key_hash
+
+
+def test_passwords_are_hashed_with_the_recommended_argon2_parameters(
+    tmp_path: Path, no_prevoir_env: None
+) -> None:
+    """What ``prevoir`` itself stores and checks (every other test hashes cheaply)."""
+    settings = Settings(project_dir=tmp_path, store={"url": f"sqlite:///{tmp_path}/s.db"})
+    create_user(opened(settings), "alice", PASSWORD, "admin")
+    with opened(settings).store.read() as conn:
+        stored = conn.execute(sa.text("SELECT password_hash FROM users")).scalar_one()
+    used = argon2.extract_parameters(stored)
+    assert used.type is argon2.Type.ID
+    assert (used.time_cost, used.memory_cost, used.parallelism) == (
+        argon2.DEFAULT_TIME_COST,
+        argon2.DEFAULT_MEMORY_COST,
+        argon2.DEFAULT_PARALLELISM,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert _token(client, "alice")
+        wrong = {"username": "alice", "password": PASSWORD + "!"}
+        assert client.post("/api/v1/token", data=wrong).status_code == 401
 
 
 def test_user_input_is_checked(settings: Settings) -> None:

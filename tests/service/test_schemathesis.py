@@ -24,6 +24,8 @@ from prevoir.storage.observations import upsert_observations
 from tests.integration.helpers import add_version
 from tests.service.conftest import Service
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 12
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -96,6 +98,21 @@ def _model(kind: str, spec: ForecasterSpec | None = None, **overrides: object) -
     return model
 
 
+@pytest.fixture(scope="module")
+def fitted(history: pd.DataFrame) -> Callable[[str], Forecaster]:
+    """``fitted(kind)``: the kind's model with its default spec, fitted on ``history`` once
+    for the module (fitting is the slow part; the tests of ``fit`` itself fit their own).
+    Each call gives a deep copy, so no test sees what another did to its model."""
+    models: dict[str, Forecaster] = {}
+
+    def get(kind: str) -> Forecaster:
+        if kind not in models:
+            models[kind] = _model(kind).fit(history)
+        return copy.deepcopy(models[kind])
+
+    return get
+
+
 def _origins(history: pd.DataFrame, n: int) -> pd.DataFrame:
     """The newest ``n`` hours of every series as origins."""
     last = history.groupby("unique_id")["ds"].max()
@@ -114,9 +131,11 @@ def test_fit_returns_self_and_marks_fitted(kind: str, history: pd.DataFrame) -> 
     assert model.is_fitted
 
 
-def test_forecast_shape_and_columns(kind: str, history: pd.DataFrame) -> None:
+def test_forecast_shape_and_columns(
+    kind: str, history: pd.DataFrame, fitted: Callable[[str], Forecaster]
+) -> None:
     spec = _spec(kind)
-    model = _model(kind, spec).fit(history)
+    model = fitted(kind)
     origins = _origins(history, 5)
     forecasts = model.predict(history, origins)
     assert list(forecasts.columns) == list(FORECAST_COLUMNS)
@@ -129,8 +148,10 @@ def test_forecast_shape_and_columns(kind: str, history: pd.DataFrame) -> None:
     assert set(per_origin) == {spec.horizons}
 
 
-def test_no_origin_gives_an_empty_forecast_frame(kind: str, history: pd.DataFrame) -> None:
-    model = _model(kind).fit(history)
+def test_no_origin_gives_an_empty_forecast_frame(
+    kind: str, history: pd.DataFrame, fitted: Callable[[str], Forecaster]
+) -> None:
+    model = fitted(kind)
     forecasts = model.predict(history, _origins(history, 1).iloc[:0])
     assert forecasts.empty
     assert list(forecasts.columns) == list(FORECAST_COLUMNS)
@@ -141,8 +162,10 @@ def test_predict_before_fit_raises(kind: str, history: pd.DataFrame) -> None:
         _model(kind).predict(history, _origins(history, 1))
 
 
-def test_bytes_round_trip_gives_identical_predictions(kind: str, history: pd.DataFrame) -> None:
-    model = _model(kind).fit(history)
+def test_bytes_round_trip_gives_identical_predictions(
+    kind: str, history: pd.DataFrame, fitted: Callable[[str], Forecaster]
+) -> None:
+    model = fitted(kind)
     loaded = Forecaster.from_bytes(model.to_bytes())
     assert type(loaded) is type(model)
     origins = _origins(history, 3)
@@ -168,10 +191,12 @@ def test_missing_targets_do_not_count_as_usable(kind: str, history: pd.DataFrame
         _model(kind, min_train_rows=100).fit(blank)
 
 
-def test_fit_design_matches_fit(kind: str, history: pd.DataFrame) -> None:
+def test_fit_design_matches_fit(
+    kind: str, history: pd.DataFrame, fitted: Callable[[str], Forecaster]
+) -> None:
     spec = _spec(kind)
     origins = _origins(history, 2)
-    direct = _model(kind, spec).fit(history)
+    direct = fitted(kind)
     staged = _model(kind, spec).fit_design(build_design(history, spec))
     pd.testing.assert_frame_equal(
         direct.predict(history, origins), staged.predict(history, origins), check_exact=True
