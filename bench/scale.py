@@ -312,8 +312,8 @@ def run_case(case: str, workdir: Path, args: argparse.Namespace) -> dict[str, An
         # imports timed apart from the job, as the peer's: the workflows, the steps the job
         # runs and the model family its champion unpickles (prevoir imports a step's and a
         # family's modules only when a job uses them)
-        import prevoir.ingest.readers  # noqa: F401
-        import prevoir.models.gbm  # noqa: F401
+        import prevoir.ingest.readers
+        import prevoir.models.gbm
         import prevoir.workflows.runs  # noqa: F401
 
         for step in ("extract", "transform", "load", "predict"):
