@@ -33,6 +33,15 @@ def test_models_commands(crypto_dev: StoreCopy) -> None:
     shown = cli("models", "show", str(first), "--profile", "dev").stdout
     for field in ("data_fingerprint", "sha256", "config_hash", "train_start", "mae", "lightgbm"):
         assert field in shown
+    assert "  num_leaves = " in shown or "  n_estimators = " in shown  # params as key = value
+    assert "all_missing_features" not in shown  # an empty list is left out
+    record = json.loads(
+        cli("models", "show", str(first), "--profile", "dev", "--format", "json").stdout
+    )
+    assert record["id"] == first and record["kind"] == "lightgbm" and len(record["sha256"]) == 64
+    assert record["trained_by"]["trigger"] == "cli" and "dev:champion" in record["aliases"]
+    scores = {v["forecaster"]: v for v in versions}
+    assert scores["close_up_1h"]["metric"] == "brier" and scores["close_1h"]["metric"] == "mae"
     compared = cli("models", "compare", str(first), str(second), "--format", "csv").stdout
     assert compared.splitlines()[0] == f"metric,v{first},v{second},difference"
     assert any(line.startswith("mae,") for line in compared.splitlines())
