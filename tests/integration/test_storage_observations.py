@@ -112,6 +112,22 @@ def test_nan_is_stored_as_null_and_read_back_as_nan(engine: sa.Engine) -> None:
     assert stored["y"].isna().tolist() == [True, False, False, False, False, True]
 
 
+def test_a_missing_value_never_replaces_a_stored_number(engine: sa.Engine) -> None:
+    frame = make_frame()
+    later = frame.copy()
+    later.loc[[1, 2], "y"] = np.nan  # a later export without those values
+    later.loc[3, "y"] = 99.0  # and one real correction
+    with engine.begin() as conn:
+        upsert_observations(conn, "shop", frame, ["y"])
+    # PostgreSQL: rows newer than the stored ones take the COPY path, older the upsert
+    with engine.begin() as conn:
+        assert upsert_observations(conn, "shop", later, ["y"]) == 1
+        stored = read_observations(conn, "shop", series=["b"])
+    expected = frame[frame["unique_id"] == "b"]["y"].tolist()
+    expected[3] = 99.0
+    assert stored["y"].tolist() == expected
+
+
 def test_read_filters_and_shape(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         upsert_observations(conn, "shop", make_frame(), ["y", "x"])

@@ -195,9 +195,13 @@ def test_missing_declared_column_in_transform() -> None:
     assert "columns present: ['time', 'site', 'cnt']" in message
 
 
-def test_off_grid_time_is_named() -> None:
-    with pytest.raises(DataValidationError, match=r"row 2 \(a, 2024-01-01T01:30:00\+00:00\)"):
+def test_off_grid_time_is_named_with_the_nearest_valid_times() -> None:
+    with pytest.raises(DataValidationError) as info:
         _broken("off_grid.csv")
+    assert str(info.value).startswith(
+        "off_grid.csv row 2 (a): time 2024-01-01T01:30:00+00:00 is not on the dataset's 'h' "
+        "grid (nearest valid: 2024-01-01T01:00:00+00:00 or 2024-01-01T02:00:00+00:00)"
+    )
 
 
 def test_value_at_nonexistent_local_time_is_rejected() -> None:

@@ -110,6 +110,15 @@ class Grid:
         hit = (idx < len(self.explicit)) & (self.explicit[clipped] == ns)
         return idx, hit
 
+    def neighbours(self, ns: int) -> tuple[int, ...]:
+        """The grid times just before and just after an off-grid instant (one at the edges of
+        an explicit grid): what a message offers instead of it."""
+        if self.step:
+            before = self.anchor + ((ns - self.anchor) // self.step) * self.step
+            return (before, before + self.step)
+        idx = int(np.searchsorted(self.explicit, ns))
+        return tuple(int(self.explicit[i]) for i in (idx - 1, idx) if 0 <= i < len(self.explicit))
+
     def index(self, ns: np.ndarray, *, what: str) -> np.ndarray:
         """Period of each instant; a time off the grid is a data error, not rounded."""
         ns = np.asarray(ns, dtype=np.int64)

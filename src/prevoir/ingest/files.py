@@ -9,9 +9,11 @@ the file, the line where there is one, and what to do about it.
 
 from __future__ import annotations
 
+import csv
 import glob
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -22,7 +24,7 @@ import pyarrow.parquet as pq
 
 from prevoir.domain.datasets import SourceSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.ingest.source import Reader
+from prevoir.ingest.source import RawColumns, Reader
 
 __all__ = ["CSV", "PARQUET", "FileFormat", "read_files"]
 
@@ -37,6 +39,7 @@ _SUFFIX_FORMATS: dict[str, FileFormat] = {
 }
 _COMPRESSION_SUFFIXES = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 # pandas' C parser: "Error tokenizing data. C error: Expected 9 fields in line 5, saw 10"
+_TAIL_BYTES = 64 * 1024  # enough for the last line of any export we have seen
 _RAGGED_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -47,18 +50,21 @@ def read_files(
     format: FileFormat | None = None,
     csv_options: Mapping[str, object] | None = None,
     columns: Sequence[str] | None = None,
+    optional: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read every file matching ``pattern`` (relative to ``base_dir``) and stack them.
 
     Files are read in sorted path order so that the same glob always yields the same frame.
     ``format`` defaults to the file suffix. ``csv_options`` go to :func:`pandas.read_csv`
     (``skiprows``, ``sep``, ``na_values``, ``encoding``, ...). ``columns`` restricts the read
-    to those raw column names and makes their absence an error, so a renamed export fails
-    here, naming the file, instead of as NaN columns downstream.
+    to those raw column names (and the ``optional`` ones where a file has them) and makes
+    their absence from any one file an error, so a renamed export fails here, naming the
+    file, instead of as NaN values downstream that would overwrite stored ones.
     """
     paths = _expand(pattern, base_dir=base_dir)
+    wanted = None if columns is None else _Wanted(tuple(columns), tuple(optional))
     frames = [
-        _read_one(path, fmt=format or _format_of(path), csv_options=csv_options, columns=columns)
+        _read_one(path, fmt=format or _format_of(path), csv_options=csv_options, wanted=wanted)
         for path in paths
     ]
     if len(frames) == 1:
@@ -71,11 +77,37 @@ def _pattern(source: SourceSpec) -> str:
     return str(source.path)
 
 
-def _read_glob(source: SourceSpec, project_dir: Path, *, fmt: FileFormat) -> pd.DataFrame:
+def _read_glob(
+    source: SourceSpec, project_dir: Path, columns: RawColumns | None, *, fmt: FileFormat
+) -> pd.DataFrame:
     """Every file of the source's glob read as ``fmt`` (the declared kind, not the suffix)."""
     return read_files(
-        _pattern(source), base_dir=project_dir, format=fmt, csv_options=source.options
+        _pattern(source),
+        base_dir=project_dir,
+        format=fmt,
+        csv_options=source.options,
+        columns=None if columns is None else columns.required,
+        optional=() if columns is None else columns.optional,
     )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The columns to read: ``required`` in every file, ``optional`` where present."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+    def of(self, found: Sequence[str]) -> list[str]:
+        """The wanted columns a file with ``found`` has, in the declared order."""
+        have = set(found)
+        return [c for c in dict.fromkeys((*self.required, *self.optional)) if c in have]
+
+    def check(self, path: Path, found: Sequence[str]) -> None:
+        """``DataValidationError`` naming the file and the required columns it lacks."""
+        missing = [c for c in self.required if c not in set(found)]
+        if missing:
+            raise _missing_columns(path, missing=missing, found=found)
 
 
 CSV = Reader(read=partial(_read_glob, fmt="csv"), describe=_pattern)
@@ -114,17 +146,17 @@ def _read_one(
     *,
     fmt: FileFormat,
     csv_options: Mapping[str, object] | None,
-    columns: Sequence[str] | None,
+    wanted: _Wanted | None,
 ) -> pd.DataFrame:
-    """One file as a frame with at least one data row and every declared column."""
+    """One file as a frame with at least one data row and every required column."""
     if path.stat().st_size == 0:
         raise DataValidationError(
             f"file {path} is empty (0 bytes); re-export it or remove it from the source glob"
         )
     if fmt == "parquet":
-        frame = _read_parquet(path, columns=columns)
+        frame = _read_parquet(path, wanted=wanted)
     else:
-        frame = _read_csv(path, options=dict(csv_options or {}), columns=columns)
+        frame = _read_csv(path, options=dict(csv_options or {}), wanted=wanted)
     if frame.empty:
         raise DataValidationError(
             f"file {path} has no data rows (only a header); re-export it or remove it from "
@@ -133,25 +165,43 @@ def _read_one(
     return frame
 
 
-def _read_csv(
-    path: Path, *, options: dict[str, object], columns: Sequence[str] | None
-) -> pd.DataFrame:
+def _read_csv(path: Path, *, options: dict[str, object], wanted: _Wanted | None) -> pd.DataFrame:
     """CSV through pandas' C parser, whose errors carry the line number we report."""
     # One pass over the whole file: chunked type inference warns on mixed-type columns.
     options.setdefault("low_memory", False)
-    if columns is not None:
-        wanted = set(columns)
-        usecols: Callable[[object], bool] = wanted.__contains__
-        options["usecols"] = usecols
-    frame = _call_read_csv(path, options)
-    if columns is None:
-        return frame
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        del options["usecols"]
-        found = list(_call_read_csv(path, {**options, "nrows": 0}).columns)
-        raise _missing_columns(path, missing=missing, found=found)
-    return frame[list(columns)]
+    found = list(_call_read_csv(path, {**options, "nrows": 0}).columns)
+    _check_last_line(path, options, fields=len(found))
+    if wanted is None:
+        return _call_read_csv(path, options)
+    wanted.check(path, found)
+    columns = wanted.of(found)
+    frame = _call_read_csv(path, {**options, "usecols": columns})
+    return frame[columns]
+
+
+def _check_last_line(path: Path, options: Mapping[str, object], *, fields: int) -> None:
+    """Refuse a last line with fewer fields than the header: a file cut short (an export
+    still being written, a failed copy), whose partial row pandas would read as missing
+    values. Compressed files and multi-character separators are not checked."""
+    sep = options.get("sep", options.get("delimiter", ","))
+    if path.suffix.lower() in _COMPRESSION_SUFFIXES or not isinstance(sep, str) or len(sep) != 1:
+        return
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - _TAIL_BYTES, 0))
+        tail = handle.read()
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if len(lines) < 2:  # the header alone, or one line longer than the tail: nothing to say
+        return
+    encoding = str(options.get("encoding", "utf-8"))
+    text = lines[-1].decode(encoding, errors="replace")
+    quote = str(options.get("quotechar", '"'))
+    seen = len(next(csv.reader([text], delimiter=sep, quotechar=quote)))
+    if seen < fields:
+        ending = "" if tail.endswith((b"\n", b"\r")) else " and no line end"
+        raise DataValidationError(
+            f"file {path}: the last line has {seen} of the header's {fields} fields{ending} "
+            f"({text[:80]!r}); the file looks cut short: re-export it, or remove that line"
+        )
 
 
 def _call_read_csv(path: Path, options: Mapping[str, object]) -> pd.DataFrame:
@@ -193,15 +243,13 @@ def _parser_error(path: Path, exc: pd.errors.ParserError) -> DataValidationError
     )
 
 
-def _read_parquet(path: Path, *, columns: Sequence[str] | None) -> pd.DataFrame:
-    """Parquet through pyarrow, reading only the declared columns."""
+def _read_parquet(path: Path, *, wanted: _Wanted | None) -> pd.DataFrame:
+    """Parquet through pyarrow, reading only the wanted columns."""
     try:
         found = pq.read_schema(path).names
-        if columns is not None:
-            missing = [c for c in columns if c not in found]
-            if missing:
-                raise _missing_columns(path, missing=missing, found=found)
-        table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+        if wanted is not None:
+            wanted.check(path, found)
+        table = pq.read_table(path, columns=None if wanted is None else wanted.of(found))
     except (pa.ArrowException, OSError) as exc:
         raise DataValidationError(
             f"file {path} is not a readable Parquet file ({exc}); re-export it, or declare "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from prevoir.domain.datasets import SourceKind, SourceSpec
 from prevoir.ingest.files import CSV, PARQUET
-from prevoir.ingest.source import Reader
+from prevoir.ingest.source import RawColumns, Reader
 from prevoir.ingest.sql import SQL
 
 __all__ = ["READERS", "describe_source", "read_source"]
@@ -27,9 +27,12 @@ READERS: Mapping[SourceKind, Reader] = MappingProxyType(
 )
 
 
-def read_source(source: SourceSpec, project_dir: Path) -> pd.DataFrame:
-    """The raw frame of ``source``; relative paths are relative to ``project_dir``."""
-    return READERS[source.kind].read(source, project_dir)
+def read_source(
+    source: SourceSpec, project_dir: Path, columns: RawColumns | None = None
+) -> pd.DataFrame:
+    """The raw frame of ``source``; relative paths are relative to ``project_dir``; with
+    ``columns``, only those, each required one present in every file."""
+    return READERS[source.kind].read(source, project_dir, columns)
 
 
 def describe_source(source: SourceSpec) -> str:

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
+from prevoir.domain.admission import MAX_KEY_LENGTH, NOT_FINITE, key_problem
 from prevoir.domain.datasets import DerivedColumn
 from prevoir.errors import DataValidationError
 
 __all__ = [
     "Rows",
+    "check_series_ids",
     "coerce_values",
     "derive_columns",
     "display",
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 _SHOWN = 5  # offending rows listed in one message
+_ID_SHOWN = 60  # characters of an overlong series id shown
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def _as_float(col: pd.Series, *, source: str, rows: np.ndarray) -> np.ndarray:
             "be numeric; remove it from values or declare it as the time column"
         )
     if is_bool_dtype(col.dtype) or is_numeric_dtype(col.dtype):
-        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _finite(col.to_numpy(dtype=np.float64, na_value=np.nan), col, source, rows)
     num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     text = col.astype("str").str.strip()
     suspect = np.isnan(num) & col.notna().to_numpy() & (text != "").to_numpy()
@@ -132,7 +135,37 @@ def _as_float(col: pd.Series, *, source: str, rows: np.ndarray) -> np.ndarray:
                 f"{display(col.iloc[first])}, which is not a number ({int(bad.sum())} "
                 "value(s) like it); fix the value, or declare it as missing with na_values"
             )
+    return _finite(num, col, source, rows)
+
+
+def _finite(num: np.ndarray, col: pd.Series, source: str, rows: np.ndarray) -> np.ndarray:
+    """``num`` unless it holds an infinity, which no model or metric can use."""
+    infinite = np.isinf(num)
+    if infinite.any():
+        first = int(np.argmax(infinite))
+        raise DataValidationError(
+            f"{source} row {rows[first]}: column {col.name!r} value {display(col.iloc[first])} "
+            f"{NOT_FINITE} ({int(infinite.sum())} value(s) like it)"
+        )
     return num
+
+
+def check_series_ids(
+    labels: np.ndarray, codes: np.ndarray, *, source: str, rows: np.ndarray
+) -> None:
+    """Refuse series ids the store cannot hold, naming the first raw row that carries one."""
+    used = np.unique(codes)
+    text = pd.Series(labels[used], dtype="str")
+    suspect = (text.str.len() > MAX_KEY_LENGTH) | text.str.contains(r"[\x00-\x1f\x7f]")
+    bad = used[suspect.to_numpy()]
+    if bad.size:
+        label = str(labels[bad[0]])
+        row = rows[int(np.argmax(codes == bad[0]))]
+        shown = label if len(label) <= _ID_SHOWN else f"{label[:_ID_SHOWN]}..."
+        raise DataValidationError(
+            f"{source} row {row}: series id {shown!r} {key_problem(label)} ({bad.size} "
+            "series like it)"
+        )
 
 
 def sort_and_dedupe(
@@ -236,4 +269,10 @@ def _evaluate(scope: pd.DataFrame, column: DerivedColumn, *, n: int, source: str
             f"({type(exc).__name__}: {exc}); columns available: {list(scope.columns)}; fix "
             "the expression"
         ) from exc
+    if np.isinf(arr).any():
+        raise DataValidationError(
+            f"{source}: derived column {column.name!r} = {column.expr!r} gives "
+            f"{int(np.isinf(arr).sum())} infinite value(s) (a division by zero?); a value "
+            f"{NOT_FINITE}; guard the expression, e.g. with .where(...)"
+        )
     return arr

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from prevoir.domain.datasets import SourceSpec
 from prevoir.domain.urls import POSTGRES_HINT, mask_url
 from prevoir.errors import DataValidationError, StoreError
-from prevoir.ingest.source import Reader
+from prevoir.ingest.source import RawColumns, Reader
 
 __all__ = ["SQL", "read_query"]
 
@@ -101,8 +101,9 @@ def read_query(url: str, query: str) -> pd.DataFrame:
     return frame
 
 
-def _read(source: SourceSpec, project_dir: Path) -> pd.DataFrame:
-    """The source's query result; ``project_dir`` is unused (the URL says where)."""
+def _read(source: SourceSpec, project_dir: Path, _columns: RawColumns | None) -> pd.DataFrame:
+    """The source's query result (one frame: the transform checks its columns);
+    ``project_dir`` is unused (the URL says where)."""
     return read_query(str(source.url), str(source.query))
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from prevoir.domain.admission import off_grid_problem
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.domain.datasets import TransformSpec
 from prevoir.domain.grid import Grid
@@ -33,15 +34,17 @@ from prevoir.errors import DataValidationError
 from prevoir.ingest.fill import fill_gaps
 from prevoir.ingest.rows import (
     Rows,
+    check_series_ids,
     coerce_values,
     derive_columns,
     iso,
     series_codes,
     sort_and_dedupe,
 )
+from prevoir.ingest.source import RawColumns
 from prevoir.ingest.timeparse import parse_time, time_columns
 
-__all__ = ["CleanResult", "TransformReport", "clean_frame"]
+__all__ = ["CleanResult", "TransformReport", "clean_frame", "raw_columns"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ def clean_frame(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> Clean
     notes: list[str] = []
     codes, labels = series_codes(frame, spec.keys, dataset=spec.dataset, source=source)
     frame, codes, rows, blacklisted = _drop_blacklisted(frame, codes, labels, spec, notes)
+    check_series_ids(labels, codes, source=source, rows=rows)
     present = [v for v in spec.values if v in frame.columns]
     values = coerce_values(frame, present, source=source, rows=rows)
     state, dst_dropped = _timed_rows(
@@ -150,6 +154,19 @@ def _ordered(
     return {name: merged[name] for name in dict.fromkeys((*spec.values, *derived))}
 
 
+def raw_columns(spec: TransformSpec) -> RawColumns:
+    """The raw (pre-rename) columns cleaning ``spec`` reads: the time, the keys and the values,
+    a value that a derived column of the same name computes being optional."""
+    raw_name = {new: old for old, new in spec.rename.items()}
+    derived = {d.name for d in spec.derived}
+    required = (*time_columns(spec.time), *spec.keys, *(v for v in spec.values if v not in derived))
+    optional = (v for v in spec.values if v in derived)
+    return RawColumns(
+        required=tuple(dict.fromkeys(raw_name.get(c, c) for c in required)),
+        optional=tuple(raw_name.get(c, c) for c in optional),
+    )
+
+
 def _select(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> pd.DataFrame:
     """Rename, check that every declared column exists once, keep only those columns.
 
@@ -221,12 +238,12 @@ def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: str) -> np.
     pos, on_grid = grid.positions(state.ds)
     off = np.flatnonzero(~on_grid)
     if off.size:
-        shown = "; ".join(
-            f"row {state.rows[i]} ({labels[state.codes[i]]}, {iso(state.ds[i])})" for i in off[:5]
-        )
+        first = off[0]
+        nearest = tuple(iso(t) for t in grid.neighbours(int(state.ds[first])))
+        problem = off_grid_problem(iso(state.ds[first]), grid.freq, nearest)
         raise DataValidationError(
-            f"{source}: {off.size} time(s) are not on the {grid.freq!r} grid: {shown}; fix the "
-            "times or declare the dataset's real freq"
+            f"{source} row {state.rows[first]} ({labels[state.codes[first]]}): {problem}; "
+            f"{off.size} row(s) are off the grid in all (or declare the dataset's real freq)"
         )
     return pos
 

@@ -7,24 +7,48 @@ request sends. Times are ISO 8601 with a zone (naive ones are refused with 422);
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
-    AllowInfNan,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
+
+from prevoir.domain.admission import KEY_PATTERN, MAX_KEY_LENGTH, NOT_FINITE, key_problem
 
 MAX_ROWS = 100_000  # rows per POST; the body's byte cap (service.max_body_bytes) also applies
 
-Key = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+def _admitted_key(value: str) -> str:
+    problem = key_problem(value)
+    if problem:
+        raise ValueError(f"series id {problem}")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"value {value} {NOT_FINITE}")
+    return value
+
+
+# the same rules, in the same words, as the pipeline's ingest (prevoir.domain.admission)
+Key = Annotated[
+    str,
+    AfterValidator(_admitted_key),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN}
+    ),
+]
 Level = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?$")]  # "80": percent, 1-99
 FIRST_YEAR, LAST_YEAR = 1700, 2200  # inside what pandas' nanosecond timestamps can hold
 
@@ -36,7 +60,7 @@ def _in_range(value: datetime) -> datetime:
 
 
 Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Number = Annotated[float, AllowInfNan(False)]  # JSON has no NaN or infinity; null is missing
+Number = Annotated[float, AfterValidator(_finite)]  # JSON has no NaN or infinity: null
 Band = tuple[Number | None, Number | None]
 
 

@@ -52,7 +52,7 @@ _series = series  # the table, for functions whose ``series`` argument shadows i
 _SQLITE_UPSERT = (
     "INSERT INTO observations (series_id, ds, value) VALUES {values} "
     "ON CONFLICT (series_id, ds) DO UPDATE SET value = excluded.value "
-    "WHERE observations.value IS NOT excluded.value"
+    "WHERE excluded.value IS NOT NULL AND observations.value IS NOT excluded.value"
 )
 _PG_STAGE = "_prevoir_obs_stage"
 _PG_STAGE_DDL = "series_id int4 NOT NULL, ds timestamptz NOT NULL, value float8"
@@ -63,9 +63,10 @@ _PG_STAGE_DDL = "series_id int4 NOT NULL, ds timestamptz NOT NULL, value float8"
 _PG_UPSERT = (
     "INSERT INTO observations (series_id, ds, value) SELECT s.series_id, s.ds, s.value "
     f"FROM {_PG_STAGE} s WHERE NOT EXISTS (SELECT FROM observations o "
-    "WHERE o.series_id = s.series_id AND o.ds = s.ds AND o.value IS NOT DISTINCT FROM s.value) "
+    "WHERE o.series_id = s.series_id AND o.ds = s.ds "
+    "AND (s.value IS NULL OR o.value IS NOT DISTINCT FROM s.value)) "
     "ON CONFLICT (series_id, ds) DO UPDATE SET value = excluded.value "
-    "WHERE observations.value IS DISTINCT FROM excluded.value"
+    "WHERE excluded.value IS NOT NULL AND observations.value IS DISTINCT FROM excluded.value"
 )
 
 
@@ -196,7 +197,10 @@ def upsert_observations(
     """Insert or update ``frame``'s ``values`` columns; returns rows inserted or changed.
 
     ``frame`` is long: ``unique_id, ds, <values>`` with ``ds`` tz-aware. NaN is stored as
-    NULL. Rows whose stored value is already identical are left untouched and not counted, so
+    NULL for a new row but never replaces a stored number: a missing value in a later export
+    (a dropped column, a gap filled with NaN, a null in an API batch) says nothing new, and
+    removing a value is ``delete_observations``' job, recorded. Rows whose stored value is
+    already identical are left untouched and not counted, so
     loading the same frame twice returns 0 the second time. A (unique_id, ds) pair appearing
     twice in ``frame`` is refused (``DataValidationError``) rather than resolved arbitrarily.
     """

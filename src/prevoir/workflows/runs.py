@@ -18,6 +18,7 @@ from prevoir.config import Settings, transform_spec
 from prevoir.domain.records import Run, StepRecord
 from prevoir.errors import ConflictError, StepFailedError
 from prevoir.ingest.readers import describe_source, read_source
+from prevoir.ingest.transform import raw_columns
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.registry.mirror import RegistryMirror
@@ -238,7 +239,7 @@ def _plan(settings: Settings, name: str) -> DatasetPlan:
     dataset = settings.datasets[name]
     since = pd.Timestamp(dataset.since, tz="UTC") if dataset.since else None
     spec = transform_spec(name, dataset)
-    read = partial(read_source, dataset.source, Path(settings.project_dir))
+    read = partial(read_source, dataset.source, Path(settings.project_dir), raw_columns(spec))
     return DatasetPlan(spec, read, describe_source(dataset.source), since)
 
 

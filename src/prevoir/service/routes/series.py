@@ -10,6 +10,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime
 
+from prevoir.domain.admission import first_off_grid
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.errors import NotFoundError
 from prevoir.service.auth import Reader, Writer
@@ -117,6 +118,10 @@ def post_observations(
         known = ", ".join(sorted(state.settings.datasets)) or "none"
         raise NotFoundError(f"no dataset {dataset!r} in the project (known: {known})")
     allowed = [*declared.values, *(d.name for d in declared.derived)]
+    times = pd.to_datetime([row.ds for row in body.rows], utc=True).as_unit("ns")
+    off_grid = first_off_grid(times.asi8, declared.freq, timezone=declared.time.timezone)
+    if off_grid is not None:
+        raise invalid_row(off_grid[0], "ds", off_grid[1])
     changed = stored.ingest_observations(
         state.project, dataset, _variable_frames(body.rows, allowed)
     )
