@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "forecasts",
     "locks",
     "model_versions",
+    "observation_deletions",
     "observations",
     "run_steps",
     "runs",

@@ -43,7 +43,7 @@ def _post(service: Service, rows: list[dict[str, Any]], forecaster: str = "ext")
 def test_publish_then_read_latest_and_history(
     service_client: Callable[..., Service], db_url: str
 ) -> None:
-    service = service_client(db_url)
+    service = service_client(db_url, external_forecasters=["ext"])
     batch = _rows(T0, base=10) + _rows(T0 + timedelta(hours=1), base=20)
     batch += _rows(T0 + timedelta(hours=2), base=30) + _rows(T0, base=0, uid="other")
     first = _post(service, batch)
@@ -85,7 +85,7 @@ def test_publish_then_read_latest_and_history(
 def test_a_changed_forecast_is_rewritten_and_a_known_version_recorded(
     service_client: Callable[..., Service], db_url: str
 ) -> None:
-    service = service_client(db_url)
+    service = service_client(db_url, external_forecasters=["ext"])
     with service.engine.begin() as conn:
         version = add_version(conn, "fremont_total")
     rows = _rows(T0, base=10)
@@ -104,7 +104,7 @@ def test_a_changed_forecast_is_rewritten_and_a_known_version_recorded(
 def test_bad_forecast_rows_are_422_with_their_location(
     service_client: Callable[..., Service], db_url: str
 ) -> None:
-    service = service_client(db_url)
+    service = service_client(db_url, external_forecasters=["ext"])
     good, second = _rows(T0, base=1, steps=2)
     cases = [
         ({**second, "ds": second["origin"]}, ["body", "rows", 1, "ds"]),  # not after its origin
@@ -132,7 +132,7 @@ def test_bad_forecast_rows_are_422_with_their_location(
 def test_forecasters_show_their_champion(
     service_client: Callable[..., Service], db_url: str
 ) -> None:
-    service = service_client(db_url)
+    service = service_client(db_url, external_forecasters=["ext"])
     with service.engine.begin() as conn:
         version = add_version(conn, "fremont_total")
         set_alias(conn, "fremont_total", service.settings.profile, CHAMPION, version)
@@ -151,7 +151,7 @@ def test_one_prevoir_publishes_into_another(
     """Forecasts made by the pipeline of one prevoir, read from its API and POSTed into a
     second one, come out of the second's ``latest`` unchanged (bar the model version, which
     only means something in the store that trained it)."""
-    source = service_client(db_url)
+    source = service_client(db_url, external_forecasters=["ext"])
     target = service_client(f"sqlite:///{tmp_path}/target.db")
     origin = pd.Timestamp(T0)
     frame = pd.DataFrame(
@@ -188,3 +188,30 @@ def test_one_prevoir_publishes_into_another(
         f"{API}/forecasts/fremont_total/fremont/latest", headers=target.auth("rita")
     ).json()
     assert received == {**published, "model_version": None}
+
+
+def test_only_declared_forecasters_are_accepted_and_own_forecasts_never_overwritten(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url, external_forecasters=["ext"])
+    undeclared = _post(service, _rows(T0, base=1), "typo_forecaster")
+    assert undeclared.status_code == 404
+    assert "accepted: ext, fremont_total, fremont_weekly_naive" in undeclared.text
+    own = pd.DataFrame({"unique_id": "fremont", "origin": pd.Timestamp(T0), "step": [1, 2]}).assign(
+        ds=lambda f: f["origin"] + pd.to_timedelta(f["step"], unit="h"), yhat=5.0
+    )
+    with service.engine.begin() as conn:
+        upsert_forecasts(conn, "fremont_total", own, model_version_id=None, run_id=7)
+    # the batch overlaps one issued step (and adds a new origin): refused whole
+    batch = _rows(T0 + timedelta(hours=5), base=1) + _rows(T0, base=1, steps=3)[1:]
+    refused = _post(service, batch, "fremont_total")
+    assert refused.status_code == 409, refused.text
+    assert "from run 7" in refused.text and "nothing was written" in refused.text
+    with service.engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT step, yhat, run_id FROM forecasts ORDER BY origin, step"
+        ).all()
+    assert [tuple(r) for r in stored] == [(1, 5.0, 7), (2, 5.0, 7)]
+    # steps prevoir did not issue may be published beside its own
+    extra = _post(service, _rows(T0, base=1, steps=3)[2:], "fremont_total")
+    assert extra.status_code == 200 and extra.json()["changed"] == 1

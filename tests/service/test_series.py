@@ -76,12 +76,13 @@ def test_observations_round_trip_and_replay(
     assert _post(service, got["rows"][:2]).json() == {"rows": 2, "changed": 0}
 
 
-def test_a_row_without_a_variable_keeps_its_stored_value(
+def test_a_row_without_a_variable_or_with_null_keeps_its_stored_value(
     service_client: Callable[..., Service], db_url: str
 ) -> None:
     service = service_client(db_url)
     _post(service, ROWS[:1])
-    assert _post(service, [{**ROWS[0], "west": None, "total": 11.0}]).json()["changed"] == 2
+    # a null says "missing", not "erase": only total changes (DELETE removes values)
+    assert _post(service, [{**ROWS[0], "west": None, "total": 11.0}]).json()["changed"] == 1
     assert (
         _post(service, [{"unique_id": "fremont", "ds": ROWS[0]["ds"], "total": 1.0}]).json()[
             "changed"
@@ -91,7 +92,7 @@ def test_a_row_without_a_variable_keeps_its_stored_value(
     rows = service.client.get(
         f"{API}/series/fremont/fremont/observations", headers=service.auth("rita")
     ).json()["rows"]
-    assert [(r["total"], r["west"]) for r in rows] == [(1.0, None)]
+    assert [(r["total"], r["west"]) for r in rows] == [(1.0, ROWS[0]["west"])]
 
 
 def test_unknown_dataset_series_and_variable_are_404(
@@ -153,3 +154,47 @@ def test_row_cap_and_byte_cap(service_client: Callable[..., Service], tmp_path: 
     error = response.json()["detail"][0]
     assert error["loc"] == ["body", "rows"]
     assert "100,001 rows in one request; the limit is 100,000" in error["msg"]
+
+
+def _delete(service: Service, user: str, **params: str) -> Any:
+    return service.client.delete(
+        f"{API}/series/fremont/fremont/observations", params=params, headers=service.auth(user)
+    )
+
+
+def test_an_admin_undoes_a_bad_push_and_the_deletion_is_recorded(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    _post(service, ROWS)
+    window = {"start": "2024-05-01T01:00:00Z", "end": "2024-05-01T02:00:00Z"}
+    assert _delete(service, "wendy", reason="bad push", **window).status_code == 403
+    assert _delete(service, "alice", **window).status_code == 422  # a reason is required
+    backwards = _delete(service, "alice", reason="x", start=window["end"], end=window["start"])
+    assert backwards.status_code == 422 and "swap start and end" in backwards.text
+    unknown = _delete(service, "alice", reason="x", variable="east")
+    assert unknown.status_code == 404 and "has no variable 'east'" in unknown.text
+
+    done = _delete(service, "alice", reason="counter glitch", variable="total", **window)
+    assert done.status_code == 200, done.text
+    record = done.json()
+    assert (record["rows"], record["variable"], record["deleted_by"]) == (2, "total", "api:alice")
+    assert record["reason"] == "counter glitch"
+    rows = service.client.get(
+        f"{API}/series/fremont/fremont/observations", headers=service.auth("rita")
+    ).json()["rows"]
+    # total at 01:00 and 02:00 gone; west (a stored null at 01:00) and the other series stay
+    assert [(r["ds"][:16], r["total"], r["west"]) for r in rows] == [
+        ("2024-05-01T00:00", 10.0, 4.0),
+        ("2024-05-01T01:00", None, None),
+    ]
+    with service.engine.connect() as conn:
+        recorded = conn.exec_driver_sql(
+            "SELECT unique_id, variable, rows, deleted_by, reason FROM observation_deletions"
+        ).all()
+        other = conn.exec_driver_sql(
+            "SELECT count(*) FROM observations o JOIN series s ON s.id = o.series_id "
+            "WHERE s.unique_id = 'other'"
+        ).scalar_one()
+    assert [tuple(r) for r in recorded] == [("fremont", "total", 2, "api:alice", "counter glitch")]
+    assert other == 1

@@ -28,6 +28,7 @@ from prevoir.cli.common import (
 )
 from prevoir.cli.exit_codes import FAILURE, OK, exit_code
 from prevoir.cli.models import models_app
+from prevoir.cli.observations import observations_app
 from prevoir.cli.schedule import schedule_app
 from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.domain.steps import STEP_ORDER
@@ -44,6 +45,7 @@ db_app = command_group("Manage the store's schema.")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(models_app, name="models")
+app.add_typer(observations_app, name="observations")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(schedule_app, name="schedule")

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prevoir.config.service import ServiceSettings
+from prevoir.domain.admission import key_problem
 from prevoir.domain.datasets import DatasetDecl
 from prevoir.domain.specs import ForecasterDecl, MlflowSpec
 from prevoir.domain.urls import mask_url
@@ -56,8 +57,25 @@ class Settings(BaseSettings):
     threads: int | None = Field(default=None, ge=1)
     datasets: dict[str, DatasetDecl] = Field(default_factory=dict)
     forecasters: dict[str, ForecasterDecl] = Field(default_factory=dict)
+    # names under which other producers publish forecasts (POST /forecasts/{name}); prevoir
+    # trains nothing for them. Posts to any other undeclared name are refused.
+    external_forecasters: tuple[str, ...] = ()
     mlflow: MlflowSpec | None = None  # absent: no MLflow mirror
     service: ServiceSettings = ServiceSettings()
+
+    @model_validator(mode="after")
+    def _external_names(self) -> Settings:
+        clash = sorted(set(self.external_forecasters) & set(self.forecasters))
+        if clash:
+            raise ValueError(
+                f"external_forecasters {clash} are also [forecasters.*] tables; a name is "
+                "either prevoir's own forecaster or another producer's, not both"
+            )
+        for name in self.external_forecasters:
+            problem = key_problem(name)
+            if problem:
+                raise ValueError(f"external forecaster name {name[:60]!r} {problem}")
+        return self
 
     def store_url(self) -> str:
         """The store URL with a relative SQLite path resolved against the project folder."""
@@ -83,7 +101,8 @@ class Settings(BaseSettings):
     def config_hash(self) -> str:
         """sha256 of the effective config, recorded with runs so results trace to it."""
         # where results are stored or mirrored does not change them
-        shown = self.model_dump(mode="json", exclude={"store", "mlflow", "service"})
+        outside = {"store", "mlflow", "service", "external_forecasters"}
+        shown = self.model_dump(mode="json", exclude=outside)
         text = json.dumps(shown, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

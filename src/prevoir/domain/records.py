@@ -177,3 +177,19 @@ class IssuedForecast:
     origin: datetime
     model_version_id: int | None
     points: tuple[ForecastPoint, ...]
+
+
+@dataclass(frozen=True)
+class ObservationDeletion:
+    """Observations an administrator removed: which, how many, who and why."""
+
+    id: int
+    dataset: str
+    unique_id: str
+    variable: str | None  # None: every variable of the series
+    range_start: datetime | None  # None: from the first observation
+    range_end: datetime | None  # None: to the last
+    rows: int
+    deleted_by: str
+    reason: str
+    deleted_at: datetime

@@ -123,6 +123,21 @@ class WriteResult(BaseModel):
     changed: int
 
 
+class DeletionPublic(BaseModel):
+    """The record of a deletion of observations: what was removed, by whom, and why."""
+
+    id: int
+    dataset: str
+    unique_id: str
+    variable: str | None
+    start: datetime | None
+    end: datetime | None
+    rows: int
+    deleted_by: str
+    reason: str
+    deleted_at: datetime
+
+
 class ForecastPoint(BaseModel):
     """One step of a forecast; ``intervals`` maps a level to its ``[lo, hi]``."""
 

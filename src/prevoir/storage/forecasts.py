@@ -56,6 +56,7 @@ from prevoir.storage.types import EPOCH, epoch_us_expr, from_epoch_us, to_epoch_
 
 __all__ = [
     "count_forecasts",
+    "issued_by_runs",
     "last_origins",
     "read_forecasts",
     "read_series_forecasts",
@@ -472,6 +473,29 @@ def series_origins(
     stmt = stmt.distinct().order_by(f.c.origin.desc()).limit(limit)
     with translate_errors(f"listing forecast origins of {forecaster!r} for {unique_id!r}"):
         return list(conn.execute(stmt).scalars())
+
+
+def issued_by_runs(conn: sa.Connection, forecaster: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (``unique_id, origin, step``) whose key holds a forecast that a
+    prevoir run issued (``run_id`` set), with that ``run_id``: what a publisher may not
+    overwrite."""
+    keys = frame[[UNIQUE_ID, ORIGIN, STEP]]
+    if keys.empty:
+        return keys.assign(run_id=pd.Series(dtype="int64"))
+    f = forecasts
+    stmt = sa.select(f.c.unique_id, f.c.origin, f.c.step, f.c.run_id).where(
+        f.c.forecaster == forecaster,
+        f.c.run_id.is_not(None),
+        f.c.unique_id.in_(sorted(set(keys[UNIQUE_ID].astype(str)))),
+        f.c.origin >= keys[ORIGIN].min().to_pydatetime(),
+        f.c.origin <= keys[ORIGIN].max().to_pydatetime(),
+    )
+    with translate_errors(f"checking which forecasts of {forecaster!r} prevoir issued"):
+        rows = conn.execute(stmt).all()
+    stored = pd.DataFrame(rows, columns=[UNIQUE_ID, ORIGIN, STEP, "run_id"])
+    stored[ORIGIN] = pd.to_datetime(stored[ORIGIN], utc=True).dt.as_unit("us")
+    wanted = keys.assign(**{ORIGIN: pd.to_datetime(keys[ORIGIN], utc=True).dt.as_unit("us")})
+    return wanted.merge(stored, on=[UNIQUE_ID, ORIGIN, STEP], how="inner")
 
 
 def count_forecasts(conn: sa.Connection, forecaster: str | None = None) -> int:

@@ -9,6 +9,10 @@ that the schema is at this prevoir's head and, if not, says which command upgrad
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +20,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from prevoir.domain.urls import mask_url
 from prevoir.errors import EmptyStoreError, StoreError
 from prevoir.storage.engine import (
+    SQLITE_IMMEDIATE,
     create_store_engine,
     head_revision,
     schema_revision,
@@ -27,6 +33,11 @@ from prevoir.storage.engine import (
 )
 
 __all__ = ["Store"]
+
+logger = logging.getLogger(__name__)
+
+BEGIN_ATTEMPTS = 4  # after the busy timeout (30 s each): a writer stuck that long is a bug
+BACKOFF_S = 0.5
 
 _EMPTY = (
     "has no prevoir tables yet: run the pipeline once (`prevoir run`) or create them with "
@@ -40,6 +51,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        sqlite = engine.dialect.name == "sqlite"
+        self._write_lock: threading.RLock | None = threading.RLock() if sqlite else None
 
     @classmethod
     def connect(cls, url: str, **engine_kwargs: Any) -> Store:
@@ -101,9 +114,22 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection in one transaction: all of the block's writes, or none."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A connection in one transaction: all of the block's writes, or none.
+
+        On SQLite, which has one writer at a time, the writes of this process queue on a
+        lock and take the database's write lock when they begin (``BEGIN IMMEDIATE``,
+        waiting up to the busy timeout for other processes, then retried with backoff):
+        a deferred transaction that reads first and then wants to write can be refused at
+        once ("database is locked") without waiting, which the API answered with 503.
+        """
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            immediate = conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            with _begun(immediate):
+                yield immediate
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -119,6 +145,25 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def _begun(conn: Connection) -> Iterator[None]:
+    """``conn.begin()`` retried with backoff while SQLite says the database is locked (a
+    writer of another process held it past the busy timeout); the transaction as a block."""
+    for attempt in range(BEGIN_ATTEMPTS):
+        try:
+            transaction = conn.begin()
+            break
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == BEGIN_ATTEMPTS - 1:
+                raise
+            conn.rollback()
+            delay = BACKOFF_S * 2**attempt
+            logger.warning("store busy (%s); retrying in %.1f s", exc.orig, delay)
+            time.sleep(delay * (1 + random.random()))
+    with transaction:
+        yield
 
 
 def _missing_sqlite_file(url: str) -> bool:

@@ -13,7 +13,8 @@ Design notes:
 * ``observations.series_id`` refers to ``series.id`` without a declared foreign key. The
   per-row referential-integrity trigger made the PostgreSQL bulk upsert 4.6x slower on the
   ingest benchmark (96k vs 441k rows/s) for no gain: the only writer, ``upsert_observations``,
-  takes the ids from ``series`` in the same transaction, and nothing deletes series rows.
+  takes the ids from ``series`` in the same transaction, and nothing deletes series rows
+  (an admin deletion removes observations only, see ``observation_deletions``).
 * ``forecasts.intervals`` holds every interval level of a forecast in one nullable JSON
   value (``{"80": [lo, hi]}``): levels are configured per forecaster, so fixed columns
   would need a migration per level, and a child table would double the rows of the hottest
@@ -42,6 +43,7 @@ __all__ = [
     "locks",
     "metadata",
     "model_versions",
+    "observation_deletions",
     "observations",
     "run_steps",
     "runs",
@@ -255,4 +257,22 @@ schedule_firings = sa.Table(
     sa.Column("claimed_at", UtcDateTime(), nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Column("status", sa.String(20), nullable=False),
+)
+
+# Every removal of observations by an administrator (a bad push undone): which series and
+# variable, which time range, how many rows, who and why. Loads never delete, so this is the
+# whole history of values that left the store (migration 0008).
+observation_deletions = sa.Table(
+    "observation_deletions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.String(200), nullable=False),
+    sa.Column("unique_id", sa.String(200), nullable=False),
+    sa.Column("variable", sa.String(200), nullable=True),  # NULL: every variable
+    sa.Column("range_start", UtcDateTime(), nullable=True),  # NULL: from the first
+    sa.Column("range_end", UtcDateTime(), nullable=True),  # NULL: to the last
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("deleted_by", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("deleted_at", UtcDateTime(), nullable=False),
 )

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
+from sqlalchemy import Connection
 
+from prevoir.domain.columns import ORIGIN, STEP, UNIQUE_ID
 from prevoir.domain.records import IssuedForecast, ModelVersion, Run
-from prevoir.errors import NotFoundError
+from prevoir.errors import ConflictError, NotFoundError
 from prevoir.storage.forecasts import (
+    issued_by_runs,
     read_forecasts,
     read_series_forecasts,
     series_origins,
@@ -85,10 +88,19 @@ def publish_forecasts(
 ) -> int:
     """Store forecasts made elsewhere, all in one transaction; the rows changed.
 
-    Each frame comes with the version that made it: None (made outside this store), or a
-    version of ``forecaster`` here (``NotFoundError`` otherwise). Replaying a batch changes
-    nothing.
+    ``forecaster`` must be declared: a ``[forecasters.<name>]`` of the project, or a name of
+    ``external_forecasters`` (``NotFoundError`` otherwise). A published row may not replace
+    one that prevoir's own models issued (``ConflictError``: 409, nothing written). Each
+    frame comes with the version that made it: None (made outside this store), or a version
+    of ``forecaster`` here (``NotFoundError`` otherwise). Replaying a batch changes nothing.
     """
+    settings = project.settings
+    if forecaster not in settings.forecasters and forecaster not in settings.external_forecasters:
+        accepted = ", ".join(sorted({*settings.forecasters, *settings.external_forecasters}))
+        raise NotFoundError(
+            f"no forecaster {forecaster!r} is declared (accepted: {accepted or 'none'}); list "
+            "a producer of your own under external_forecasters in prevoir.toml"
+        )
     with project.store.write() as conn:
         known = {v.id for v in list_model_versions(conn, forecaster)}
         changed = 0
@@ -98,10 +110,24 @@ def publish_forecasts(
                     f"no model version {version} of {forecaster!r} in this store; leave "
                     "model_version_id out for forecasts made elsewhere"
                 )
+            _refuse_overwriting_issued(conn, forecaster, frame)
             changed += upsert_forecasts(
                 conn, forecaster, frame, model_version_id=version, run_id=None
             )
     return changed
+
+
+def _refuse_overwriting_issued(conn: Connection, forecaster: str, frame: pd.DataFrame) -> None:
+    clash = issued_by_runs(conn, forecaster, frame)
+    if clash.empty:
+        return
+    first = clash.iloc[0]
+    raise ConflictError(
+        f"{len(clash)} posted forecast(s) of {forecaster!r} would replace ones prevoir's own "
+        f"model issued, e.g. ({first[UNIQUE_ID]}, origin {first[ORIGIN].isoformat()}, step "
+        f"{first[STEP]}) from run {first['run_id']}; nothing was written: publish under a "
+        "name of external_forecasters, or only origins prevoir did not forecast"
+    )
 
 
 @dataclass(frozen=True)

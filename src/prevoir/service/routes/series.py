@@ -13,10 +13,11 @@ from pydantic import AwareDatetime
 from prevoir.domain.admission import first_off_grid
 from prevoir.domain.columns import DS, UNIQUE_ID
 from prevoir.errors import NotFoundError
-from prevoir.service.auth import Reader, Writer
+from prevoir.service.auth import Admin, Reader, Writer
 from prevoir.service.routes import API_PREFIX
 from prevoir.service.schemas import (
     MAX_ROWS,
+    DeletionPublic,
     ObservationRow,
     ObservationsIn,
     ObservationsPublic,
@@ -167,3 +168,43 @@ def _variable_frames(rows: list[ObservationRow], allowed: list[str]) -> dict[str
         )
         for name, (uids, times, values) in columns.items()
     }
+
+
+@router.delete(
+    "/series/{dataset}/{unique_id}/observations",
+    responses={404: {"description": "no such series (or variable); nothing deleted"}},
+)
+def delete_series_observations(
+    caller: Admin,
+    state: State,
+    dataset: KeyPath,
+    unique_id: KeyPath,
+    reason: Annotated[str, Query(min_length=1, max_length=stored.MAX_REASON)],
+    variable: str | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+) -> DeletionPublic:
+    """Remove one series' observations in ``[start, end]`` (either bound open; one variable
+    or all) and record who did it and why: the undo of a bad push. Admins only."""
+    done = stored.delete_observations(
+        state.project,
+        dataset,
+        unique_id,
+        variable=variable,
+        start=start,
+        end=end,
+        by=f"api:{caller.name}",
+        reason=reason,
+    )
+    return DeletionPublic(
+        id=done.id,
+        dataset=done.dataset,
+        unique_id=done.unique_id,
+        variable=done.variable,
+        start=done.range_start,
+        end=done.range_end,
+        rows=done.rows,
+        deleted_by=done.deleted_by,
+        reason=done.reason,
+        deleted_at=done.deleted_at,
+    )

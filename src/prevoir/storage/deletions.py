@@ -1,0 +1,68 @@
+"""Removing observations on purpose: the admin's undo of a bad push, always recorded.
+
+Loads only insert and update (a missing value never erases a stored one), so this is the
+one way values leave the store, and every use leaves a row in ``observation_deletions`` in
+the same transaction: no deletion without its record, no record without its deletion.
+
+Every function takes the caller's ``Connection`` and never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from prevoir.domain.records import ObservationDeletion
+from prevoir.storage._errors import translate_errors
+from prevoir.storage._records import as_record
+from prevoir.storage.tables import observation_deletions, observations, series
+
+__all__ = ["delete_observations", "list_deletions"]
+
+
+def delete_observations(
+    conn: sa.Connection,
+    dataset: str,
+    unique_id: str,
+    *,
+    variable: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by: str,
+    reason: str,
+) -> ObservationDeletion:
+    """Delete one series' observations (of ``variable``, or all) with ``start <= ds <= end``
+    (either bound open when None) and record it; the record, with the rows removed."""
+    ids = sa.select(series.c.id).where(series.c.dataset == dataset, series.c.unique_id == unique_id)
+    if variable is not None:
+        ids = ids.where(series.c.variable == variable)
+    where: list[sa.ColumnElement[bool]] = [observations.c.series_id.in_(ids.scalar_subquery())]
+    if start is not None:
+        where.append(observations.c.ds >= start)
+    if end is not None:
+        where.append(observations.c.ds <= end)
+    values: dict[str, Any] = {
+        "dataset": dataset,
+        "unique_id": unique_id,
+        "variable": variable,
+        "range_start": start,
+        "range_end": end,
+        "deleted_by": by,
+        "reason": reason,
+        "deleted_at": datetime.now(UTC),
+    }
+    with translate_errors(f"deleting observations of {unique_id!r} in {dataset!r}"):
+        rows = conn.execute(sa.delete(observations).where(*where)).rowcount
+        stmt = sa.insert(observation_deletions).values(**values, rows=rows)
+        deletion_id = conn.execute(stmt.returning(observation_deletions.c.id)).scalar_one()
+    return ObservationDeletion(id=deletion_id, rows=rows, **values)
+
+
+def list_deletions(conn: sa.Connection, *, limit: int = 50) -> list[ObservationDeletion]:
+    """The ``limit`` newest deletions, newest first."""
+    stmt = sa.select(observation_deletions).order_by(observation_deletions.c.id.desc())
+    with translate_errors("listing observation deletions"):
+        rows = conn.execute(stmt.limit(limit)).mappings().all()
+    return [as_record(ObservationDeletion, row) for row in rows]
