@@ -23,11 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 from rich.console import Console
 from typer.testing import CliRunner
 
 WIDTH = 200
+# what a refused input must leave exactly as it was
+STORED = ("series", "observations", "forecasts", "model_versions", "aliases", "alias_history")
 ENV = {"COLUMNS": str(WIDTH), "NO_COLOR": "1"}
 
 
@@ -81,6 +84,19 @@ class _Base:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = "sqlite:///" + str(self.project / url.removeprefix("sqlite:///"))
         return sa.create_engine(url)
+
+    def snapshot(self, tables: tuple[str, ...] = STORED) -> dict[str, pd.DataFrame]:
+        """Every row of ``tables``, sorted: compare two to prove a command changed nothing."""
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                frames = {t: pd.read_sql(sa.text(f"SELECT * FROM {t}"), conn) for t in tables}
+        finally:
+            engine.dispose()
+        return {
+            table: frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
+            for table, frame in frames.items()
+        }
 
     @staticmethod
     def _checked(

@@ -167,7 +167,9 @@ def test_non_numeric_value_names_row_column_and_value() -> None:
     with pytest.raises(DataValidationError) as info:
         _broken("non_numeric.csv")
     message = str(info.value)
-    assert message.startswith("non_numeric.csv row 3: column 'count' has value '12 bikes'")
+    assert message.startswith(
+        "non_numeric.csv row 3: column 'count' value '12 bikes' is not a number"
+    )
     assert "fix the value" in message
 
 

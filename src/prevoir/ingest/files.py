@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from prevoir.domain.datasets import SourceSpec
 from prevoir.errors import ConfigError, DataValidationError
-from prevoir.ingest.source import RawColumns, Reader
+from prevoir.ingest.source import FILES_ATTR, RawColumns, Reader
 
 __all__ = ["CSV", "PARQUET", "FileFormat", "read_files"]
 
@@ -39,6 +39,7 @@ _SUFFIX_FORMATS: dict[str, FileFormat] = {
 }
 _COMPRESSION_SUFFIXES = {".gz", ".bz2", ".zip", ".xz", ".zst"}
 # pandas' C parser: "Error tokenizing data. C error: Expected 9 fields in line 5, saw 10"
+_CHUNK_BYTES = 1 << 22  # read at a time when scanning a file for NUL bytes
 _TAIL_BYTES = 64 * 1024  # enough for the last line of any export we have seen
 _RAGGED_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
@@ -67,9 +68,16 @@ def read_files(
         _read_one(path, fmt=format or _format_of(path), csv_options=csv_options, wanted=wanted)
         for path in paths
     ]
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame.attrs[FILES_ATTR] = tuple(
+        (_shown(path, base_dir), len(part)) for path, part in zip(paths, frames, strict=True)
+    )
+    return frame
+
+
+def _shown(path: Path, base_dir: Path) -> str:
+    """A file as messages name it: relative to the project when inside it."""
+    return str(path.relative_to(base_dir)) if path.is_relative_to(base_dir) else str(path)
 
 
 def _pattern(source: SourceSpec) -> str:
@@ -170,29 +178,52 @@ def _read_csv(path: Path, *, options: dict[str, object], wanted: _Wanted | None)
     # One pass over the whole file: chunked type inference warns on mixed-type columns.
     options.setdefault("low_memory", False)
     found = list(_call_read_csv(path, {**options, "nrows": 0}).columns)
-    _check_last_line(path, options, fields=len(found))
-    if wanted is None:
-        return _call_read_csv(path, options)
-    wanted.check(path, found)
-    columns = wanted.of(found)
-    frame = _call_read_csv(path, {**options, "usecols": columns})
-    return frame[columns]
+    _check_text(path, options, fields=len(found))
+    if wanted is not None:
+        wanted.check(path, found)
+    # every column is parsed, not only the wanted ones: with ``usecols`` pandas' parser stops
+    # refusing lines with more fields than the header
+    frame = _call_read_csv(path, options)
+    return frame if wanted is None else frame[wanted.of(found)]
 
 
-def _check_last_line(path: Path, options: Mapping[str, object], *, fields: int) -> None:
-    """Refuse a last line with fewer fields than the header: a file cut short (an export
-    still being written, a failed copy), whose partial row pandas would read as missing
-    values. Compressed files and multi-character separators are not checked."""
+def _refuse_nul(path: Path) -> None:
+    """``DataValidationError`` naming the line of the first NUL byte of ``path``."""
+    lines_before = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            at = chunk.find(b"\0")
+            if at >= 0:
+                line = lines_before + chunk.count(b"\n", 0, at) + 1
+                raise DataValidationError(
+                    f"file {path} line {line}: a NUL byte (\\x00), which CSV cannot hold; "
+                    "the file is damaged or binary: re-export it"
+                )
+            lines_before += chunk.count(b"\n")
+
+
+def _check_text(path: Path, options: Mapping[str, object], *, fields: int) -> None:
+    """Refuse what pandas' parser would read without a word: a NUL byte (it ends the field
+    there, so ``35\x0012`` is read as 35) and a last line with fewer fields than the header
+    (a file cut short: an export still being written, a failed copy), whose partial row
+    would be read as missing values. Compressed files, multi-byte encodings (UTF-16 holds
+    NULs) and multi-character separators are not checked."""
     sep = options.get("sep", options.get("delimiter", ","))
-    if path.suffix.lower() in _COMPRESSION_SUFFIXES or not isinstance(sep, str) or len(sep) != 1:
+    encoding = str(options.get("encoding", "utf-8")).lower().replace("_", "-")
+    if (
+        path.suffix.lower() in _COMPRESSION_SUFFIXES
+        or not isinstance(sep, str)
+        or len(sep) != 1
+        or encoding.startswith(("utf-16", "utf-32", "utf16", "utf32"))
+    ):
         return
+    _refuse_nul(path)
     with path.open("rb") as handle:
         handle.seek(max(path.stat().st_size - _TAIL_BYTES, 0))
         tail = handle.read()
     lines = [line for line in tail.splitlines() if line.strip()]
     if len(lines) < 2:  # the header alone, or one line longer than the tail: nothing to say
         return
-    encoding = str(options.get("encoding", "utf-8"))
     text = lines[-1].decode(encoding, errors="replace")
     quote = str(options.get("quotechar", '"'))
     seen = len(next(csv.reader([text], delimiter=sep, quotechar=quote)))

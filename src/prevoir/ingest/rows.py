@@ -18,6 +18,7 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from prevoir.domain.admission import MAX_KEY_LENGTH, NOT_FINITE, key_problem
 from prevoir.domain.datasets import DerivedColumn
 from prevoir.errors import DataValidationError
+from prevoir.ingest.source import Provenance
 
 __all__ = [
     "Rows",
@@ -54,7 +55,7 @@ class Rows:
 
 
 def series_codes(
-    frame: pd.DataFrame, keys: Sequence[str], *, dataset: str, source: str
+    frame: pd.DataFrame, keys: Sequence[str], *, dataset: str, source: Provenance
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integer series code per row and the sorted ``unique_id`` labels the codes index.
 
@@ -73,7 +74,7 @@ def series_codes(
         if (codes < 0).any():
             first = int(np.argmax(codes < 0))
             raise DataValidationError(
-                f"{source} row {first + 1}: key column {key!r} is empty; every row needs its "
+                f"{source.row(first + 1)}: key column {key!r} is empty; every row needs its "
                 "series key; fill it in or drop the row at the source"
             )
         width = max(len(uniques), 1)
@@ -109,13 +110,13 @@ def _key_text(value: object) -> str:
 
 
 def coerce_values(
-    frame: pd.DataFrame, names: Sequence[str], *, source: str, rows: np.ndarray
+    frame: pd.DataFrame, names: Sequence[str], *, source: Provenance, rows: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Declared value columns as float64 arrays; a non-empty non-number is an error."""
     return {name: _as_float(frame[name], source=source, rows=rows) for name in names}
 
 
-def _as_float(col: pd.Series, *, source: str, rows: np.ndarray) -> np.ndarray:
+def _as_float(col: pd.Series, *, source: Provenance, rows: np.ndarray) -> np.ndarray:
     if is_datetime64_any_dtype(col.dtype):
         raise DataValidationError(
             f"{source}: value column {col.name!r} holds timestamps ({col.dtype}); values must "
@@ -130,28 +131,39 @@ def _as_float(col: pd.Series, *, source: str, rows: np.ndarray) -> np.ndarray:
         bad = suspect & ~text.str.lower().isin(("nan", "-nan", "+nan")).to_numpy()
         if bad.any():
             first = int(np.argmax(bad))
+            what = (
+                NOT_FINITE  # "1e309": a number, but beyond float64 (pandas gives up on it)
+                if _overflows(text.iloc[first])
+                else "is not a number; fix the value, or declare it as missing with na_values"
+            )
             raise DataValidationError(
-                f"{source} row {rows[first]}: column {col.name!r} has value "
-                f"{display(col.iloc[first])}, which is not a number ({int(bad.sum())} "
-                "value(s) like it); fix the value, or declare it as missing with na_values"
+                f"{source.row(rows[first])}: column {col.name!r} value "
+                f"{display(col.iloc[first])} {what} ({int(bad.sum())} value(s) like it)"
             )
     return _finite(num, col, source, rows)
 
 
-def _finite(num: np.ndarray, col: pd.Series, source: str, rows: np.ndarray) -> np.ndarray:
+def _overflows(text: str) -> bool:
+    try:
+        return np.isinf(float(text))
+    except ValueError:
+        return False
+
+
+def _finite(num: np.ndarray, col: pd.Series, source: Provenance, rows: np.ndarray) -> np.ndarray:
     """``num`` unless it holds an infinity, which no model or metric can use."""
     infinite = np.isinf(num)
     if infinite.any():
         first = int(np.argmax(infinite))
         raise DataValidationError(
-            f"{source} row {rows[first]}: column {col.name!r} value {display(col.iloc[first])} "
+            f"{source.row(rows[first])}: column {col.name!r} value {display(col.iloc[first])} "
             f"{NOT_FINITE} ({int(infinite.sum())} value(s) like it)"
         )
     return num
 
 
 def check_series_ids(
-    labels: np.ndarray, codes: np.ndarray, *, source: str, rows: np.ndarray
+    labels: np.ndarray, codes: np.ndarray, *, source: Provenance, rows: np.ndarray
 ) -> None:
     """Refuse series ids the store cannot hold, naming the first raw row that carries one."""
     used = np.unique(codes)
@@ -163,13 +175,13 @@ def check_series_ids(
         row = rows[int(np.argmax(codes == bad[0]))]
         shown = label if len(label) <= _ID_SHOWN else f"{label[:_ID_SHOWN]}..."
         raise DataValidationError(
-            f"{source} row {row}: series id {shown!r} {key_problem(label)} ({bad.size} "
+            f"{source.row(row)}: series id {shown!r} {key_problem(label)} ({bad.size} "
             "series like it)"
         )
 
 
 def sort_and_dedupe(
-    state: Rows, pos: np.ndarray, *, labels: np.ndarray, source: str
+    state: Rows, pos: np.ndarray, *, labels: np.ndarray, source: Provenance
 ) -> tuple[Rows, np.ndarray, int]:
     """Sort by (series, time); drop exact duplicates, refuse conflicting ones.
 
@@ -214,7 +226,7 @@ def _sort_order(codes: np.ndarray, pos: np.ndarray) -> np.ndarray | None:
 
 
 def _conflict(
-    state: Rows, later: np.ndarray, *, labels: np.ndarray, source: str
+    state: Rows, later: np.ndarray, *, labels: np.ndarray, source: Provenance
 ) -> DataValidationError:
     """List up to five (unique_id, ds) pairs whose copies disagree, with the values."""
     lines = []
@@ -244,7 +256,7 @@ def derive_columns(
     derived: Sequence[DerivedColumn],
     *,
     n: int,
-    source: str,
+    source: Provenance,
 ) -> dict[str, np.ndarray]:
     """Compute ``derived`` in order (each may use the ones before it); return the new arrays."""
     out: dict[str, np.ndarray] = {}
@@ -258,7 +270,9 @@ def derive_columns(
     return out
 
 
-def _evaluate(scope: pd.DataFrame, column: DerivedColumn, *, n: int, source: str) -> np.ndarray:
+def _evaluate(
+    scope: pd.DataFrame, column: DerivedColumn, *, n: int, source: Provenance
+) -> np.ndarray:
     """One ``DataFrame.eval`` expression as a float64 array of length ``n``."""
     try:
         result = scope.eval(column.expr)

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from prevoir.domain.datasets import SourceSpec
 
-__all__ = ["RawColumns", "Reader"]
+__all__ = ["FILES_ATTR", "Provenance", "RawColumns", "Reader"]
+
+FILES_ATTR = "prevoir_files"  # raw frame attrs: ((file, rows), ...) of a glob, in frame order
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,30 @@ class Reader:
     # (declaration, project folder, the columns to read; None: all, unchecked)
     read: Callable[[SourceSpec, Path, RawColumns | None], pd.DataFrame]
     describe: Callable[[SourceSpec], str]  # safe to show: no password
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a raw frame's rows came from, for messages: the source as declared (a glob, a
+    masked URL) and, for files, each file with its number of rows, in the frame's order."""
+
+    source: str
+    files: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, raw: pd.DataFrame, source: str) -> Provenance:
+        """The provenance a reader left in ``raw.attrs`` (none: the source alone)."""
+        return cls(source, tuple(raw.attrs.get(FILES_ATTR, ())))
+
+    def __str__(self) -> str:
+        return self.source
+
+    def row(self, row: int | np.integer) -> str:
+        """Raw row ``row`` (1-based over the frame) as ``<file> row <n>``: the n-th data row
+        of the file it came from (``<source> row <row>`` when the files are not known)."""
+        offset = 0
+        for path, count in self.files:
+            if row <= offset + count:
+                return f"{path} row {int(row) - offset}"
+            offset += count
+        return f"{self.source} row {row}"

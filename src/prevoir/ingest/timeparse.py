@@ -36,6 +36,7 @@ from pandas.tseries.api import guess_datetime_format
 from prevoir.domain.datasets import TimeSpec
 from prevoir.errors import DataValidationError
 from prevoir.ingest.rows import display
+from prevoir.ingest.source import Provenance
 
 __all__ = ["ParsedTime", "parse_time", "time_columns"]
 
@@ -62,7 +63,7 @@ def parse_time(
     frame: pd.DataFrame,
     spec: TimeSpec,
     *,
-    source: str,
+    source: Provenance,
     rows: np.ndarray,
     series: np.ndarray,
     empty: np.ndarray,
@@ -84,7 +85,7 @@ def parse_time(
 
 
 def _read_us(
-    frame: pd.DataFrame, spec: TimeSpec, *, source: str, rows: np.ndarray
+    frame: pd.DataFrame, spec: TimeSpec, *, source: Provenance, rows: np.ndarray
 ) -> np.ndarray | pd.Series:
     """UTC µs where the data says the instant (epochs, offsets), else naive wall-clock times."""
     if spec.columns:
@@ -95,7 +96,7 @@ def _read_us(
     return _as_utc_us(parsed) if parsed.dt.tz is not None else parsed
 
 
-def _from_epoch(col: pd.Series, unit: str, *, source: str, rows: np.ndarray) -> np.ndarray:
+def _from_epoch(col: pd.Series, unit: str, *, source: Provenance, rows: np.ndarray) -> np.ndarray:
     """Numeric Unix epochs (Binance writes seconds as floats, ``1601276400.0``) to µs."""
     if is_numeric_dtype(col.dtype) and not is_bool_dtype(col.dtype):
         num = col.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -108,14 +109,16 @@ def _from_epoch(col: pd.Series, unit: str, *, source: str, rows: np.ndarray) -> 
     if np.abs(us).max() >= 2**62:
         first = int(np.argmax(np.abs(us) >= 2**62))
         raise DataValidationError(
-            f"{source} row {rows[first]}: Unix time {display(col.iloc[first])} in "
+            f"{source.row(rows[first])}: Unix time {display(col.iloc[first])} in "
             f"{col.name!r} is out of range for unit {unit!r}; check time.unit (seconds vs "
             "milliseconds)"
         )
     return np.rint(us).astype(np.int64)
 
 
-def _parse_text(col: pd.Series, spec: TimeSpec, *, source: str, rows: np.ndarray) -> pd.Series:
+def _parse_text(
+    col: pd.Series, spec: TimeSpec, *, source: Provenance, rows: np.ndarray
+) -> pd.Series:
     """Text (or already datetime) values to timestamps, naive or tz-aware as written."""
     if is_datetime64_any_dtype(col.dtype):
         parsed, fmt = col, "a timestamp"
@@ -128,7 +131,7 @@ def _parse_text(col: pd.Series, spec: TimeSpec, *, source: str, rows: np.ndarray
 
 
 def _parse_strings(
-    col: pd.Series, spec: TimeSpec, *, source: str, rows: np.ndarray
+    col: pd.Series, spec: TimeSpec, *, source: Provenance, rows: np.ndarray
 ) -> tuple[pd.Series, str]:
     """Strings (or digits with a declared format) to timestamps; NaT where they do not parse."""
     if is_numeric_dtype(col.dtype):
@@ -149,7 +152,7 @@ def _parse_strings(
     return parsed, f"format {fmt!r}"
 
 
-def _guess_format(col: pd.Series, *, source: str, rows: np.ndarray) -> str:
+def _guess_format(col: pd.Series, *, source: Provenance, rows: np.ndarray) -> str:
     """The strptime format of the first value, widened to ISO 8601 variants when it is ISO."""
     present = col.notna().to_numpy()
     if not present.any():
@@ -159,14 +162,14 @@ def _guess_format(col: pd.Series, *, source: str, rows: np.ndarray) -> str:
     fmt = guess_datetime_format(value)
     if fmt is None:
         raise DataValidationError(
-            f"{source} row {rows[first]}: cannot infer the time format of {value!r} in column "
+            f"{source.row(rows[first])}: cannot infer the time format of {value!r} in column "
             f"{col.name!r}; declare time.format (strptime syntax, e.g. '%m/%d/%Y %I:%M:%S %p')"
         )
     return "ISO8601" if fmt.startswith("%Y-%m-%d") else fmt
 
 
 def _raise_bad_time(
-    col: pd.Series, bad: np.ndarray, *, source: str, rows: np.ndarray, hint: str
+    col: pd.Series, bad: np.ndarray, *, source: Provenance, rows: np.ndarray, hint: str
 ) -> None:
     """Name the first unparseable or missing time and how many more there are."""
     first = int(np.argmax(bad))
@@ -179,13 +182,13 @@ def _raise_bad_time(
         else f"has time {display(value)} that does not parse as {hint}"
     )
     raise DataValidationError(
-        f"{source} row {rows[first]}: column {col.name!r} {what}{tail}; fix the value or "
+        f"{source.row(rows[first])}: column {col.name!r} {what}{tail}; fix the value or "
         "declare the right time.format / time.unit"
     )
 
 
 def _assemble(
-    frame: pd.DataFrame, columns: tuple[str, ...], *, source: str, rows: np.ndarray
+    frame: pd.DataFrame, columns: tuple[str, ...], *, source: Provenance, rows: np.ndarray
 ) -> pd.Series:
     """year/month/day[/hour/minute/second] columns to naive timestamps, fully vectorised.
 
@@ -215,7 +218,7 @@ def _assemble(
         first = int(np.argmax(bad))
         shown = ", ".join(f"{c}={display(frame[c].iloc[first])}" for c in columns)
         raise DataValidationError(
-            f"{source} row {rows[first]}: time columns ({shown}) do not form a valid date/time "
+            f"{source.row(rows[first])}: time columns ({shown}) do not form a valid date/time "
             f"({int(bad.sum())} row(s) like it); fix the values or time.columns"
         )
     us = days.astype("M8[us]").astype(np.int64)
@@ -229,7 +232,7 @@ def _localize(
     naive: pd.Series,
     tz: str,
     *,
-    source: str,
+    source: Provenance,
     rows: np.ndarray,
     series: np.ndarray,
     empty: np.ndarray,
@@ -253,7 +256,7 @@ def _localize(
     if filled.size:
         first = int(filled[0])
         raise DataValidationError(
-            f"{source} row {rows[first]}: local time {index[first]} does not exist in {tz} "
+            f"{source.row(rows[first])}: local time {index[first]} does not exist in {tz} "
             f"(skipped by the DST change) but the row has values ({filled.size} row(s) like "
             "it); fix the time, or declare the zone the file is really written in"
         )
@@ -270,7 +273,9 @@ def _resolve_ambiguous(wall: pd.DatetimeIndex, tz: str, *, series: np.ndarray) -
     return np.asarray(wall.tz_localize(tz, ambiguous=is_dst).tz_convert("UTC").asi8)
 
 
-def _in_ns(parsed: ParsedTime, spec: TimeSpec, *, source: str, rows: np.ndarray) -> ParsedTime:
+def _in_ns(
+    parsed: ParsedTime, spec: TimeSpec, *, source: Provenance, rows: np.ndarray
+) -> ParsedTime:
     """µs instants as ns; rows dropped as DST gaps hold no instant and are not checked."""
     us = parsed.ds
     lo, hi = _NS_RANGE_US
@@ -279,7 +284,7 @@ def _in_ns(parsed: ParsedTime, spec: TimeSpec, *, source: str, rows: np.ndarray)
         first = int(np.argmax(outside))
         when = np.datetime_as_string(np.datetime64(int(us[first]), "us"), unit="s")
         raise DataValidationError(
-            f"{source} row {rows[first]}: time {when} UTC "
+            f"{source.row(rows[first])}: time {when} UTC "
             f"(from {list(time_columns(spec))}) is outside {pd.Timestamp.min:%Y-%m-%d} to "
             f"{pd.Timestamp.max:%Y-%m-%d}, the range prevoir computes with "
             f"({int(outside.sum())} row(s) like it); fix the time, or time.unit for epochs"

@@ -41,7 +41,7 @@ from prevoir.ingest.rows import (
     series_codes,
     sort_and_dedupe,
 )
-from prevoir.ingest.source import RawColumns
+from prevoir.ingest.source import Provenance, RawColumns
 from prevoir.ingest.timeparse import parse_time, time_columns
 
 __all__ = ["CleanResult", "TransformReport", "clean_frame", "raw_columns"]
@@ -75,24 +75,25 @@ def clean_frame(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> Clean
     keys), ``ds`` (``datetime64[us, UTC]``), the declared values, then derived columns that are
     not declared values, all float64; sorted by ``unique_id, ds`` with unique pairs.
     """
-    frame = _select(raw, spec, source=source)
+    where = Provenance.of(raw, source)
+    frame = _select(raw, spec, source=where)
     notes: list[str] = []
-    codes, labels = series_codes(frame, spec.keys, dataset=spec.dataset, source=source)
+    codes, labels = series_codes(frame, spec.keys, dataset=spec.dataset, source=where)
     frame, codes, rows, blacklisted = _drop_blacklisted(frame, codes, labels, spec, notes)
-    check_series_ids(labels, codes, source=source, rows=rows)
+    check_series_ids(labels, codes, source=where, rows=rows)
     present = [v for v in spec.values if v in frame.columns]
-    values = coerce_values(frame, present, source=source, rows=rows)
+    values = coerce_values(frame, present, source=where, rows=rows)
     state, dst_dropped = _timed_rows(
-        frame, spec, codes=codes, rows=rows, values=values, source=source, notes=notes
+        frame, spec, codes=codes, rows=rows, values=values, source=where, notes=notes
     )
     grid = Grid.covering(
         spec.freq, state.ds, timezone=spec.time.timezone, what=f"dataset {spec.dataset!r}"
     )
-    pos = _on_grid(state, grid, labels=labels, source=source)
-    state, pos, duplicates = sort_and_dedupe(state, pos, labels=labels, source=source)
+    pos = _on_grid(state, grid, labels=labels, source=where)
+    state, pos, duplicates = sort_and_dedupe(state, pos, labels=labels, source=where)
     if duplicates:
         notes.append(f"dropped {duplicates} exact duplicate row(s)")
-    derived = derive_columns(state.values, spec.derived, n=len(pos), source=source)
+    derived = derive_columns(state.values, spec.derived, n=len(pos), source=where)
     filled = fill_gaps(
         state.codes,
         pos,
@@ -123,7 +124,7 @@ def _timed_rows(
     codes: np.ndarray,
     rows: np.ndarray,
     values: dict[str, np.ndarray],
-    source: str,
+    source: Provenance,
     notes: list[str],
 ) -> tuple[Rows, int]:
     """Rows with UTC instants; empty rows at DST-skipped local times dropped (counted)."""
@@ -167,7 +168,7 @@ def raw_columns(spec: TransformSpec) -> RawColumns:
     )
 
 
-def _select(raw: pd.DataFrame, spec: TransformSpec, *, source: str) -> pd.DataFrame:
+def _select(raw: pd.DataFrame, spec: TransformSpec, *, source: Provenance) -> pd.DataFrame:
     """Rename, check that every declared column exists once, keep only those columns.
 
     A declared value that a derived column of the same name computes may be absent.
@@ -233,7 +234,7 @@ def _drop_blacklisted(
     return frame.loc[keep], codes[keep], rows[keep], int(hit.size)
 
 
-def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: str) -> np.ndarray:
+def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: Provenance) -> np.ndarray:
     """Grid positions of every row; rows off the grid are an error, not something to fill."""
     pos, on_grid = grid.positions(state.ds)
     off = np.flatnonzero(~on_grid)
@@ -242,7 +243,7 @@ def _on_grid(state: Rows, grid: Grid, *, labels: np.ndarray, source: str) -> np.
         nearest = tuple(iso(t) for t in grid.neighbours(int(state.ds[first])))
         problem = off_grid_problem(iso(state.ds[first]), grid.freq, nearest)
         raise DataValidationError(
-            f"{source} row {state.rows[first]} ({labels[state.codes[first]]}): {problem}; "
+            f"{source.row(state.rows[first])} ({labels[state.codes[first]]}): {problem}; "
             f"{off.size} row(s) are off the grid in all (or declare the dataset's real freq)"
         )
     return pos
