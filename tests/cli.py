@@ -73,6 +73,16 @@ def _plain_consoles() -> Iterator[None]:
             setattr(module, attr, console)
 
 
+def store_snapshot(engine: sa.Engine, tables: tuple[str, ...] = STORED) -> dict[str, pd.DataFrame]:
+    """Every row of ``tables`` in the store of ``engine``, sorted."""
+    with engine.connect() as conn:
+        frames = {t: pd.read_sql(sa.text(f"SELECT * FROM {t}"), conn) for t in tables}
+    return {
+        table: frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
+        for table, frame in frames.items()
+    }
+
+
 @dataclass
 class _Base:
     project: Path
@@ -89,14 +99,9 @@ class _Base:
         """Every row of ``tables``, sorted: compare two to prove a command changed nothing."""
         engine = self.engine()
         try:
-            with engine.connect() as conn:
-                frames = {t: pd.read_sql(sa.text(f"SELECT * FROM {t}"), conn) for t in tables}
+            return store_snapshot(engine, tables)
         finally:
             engine.dispose()
-        return {
-            table: frame.sort_values(list(frame.columns[:4])).reset_index(drop=True)
-            for table, frame in frames.items()
-        }
 
     @staticmethod
     def _checked(
