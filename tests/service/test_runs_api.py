@@ -91,9 +91,7 @@ def test_a_second_training_is_refused_with_409_while_the_lease_is_held(
     refused = client.post(RUNS, json={"steps": ["train"]}, headers=writer)
     assert refused.status_code == 409, refused.text
     assert "'close_1h' (default) is being trained by run 999 elsewhere" in refused.json()["detail"]
-    newest = client.get(RUNS, headers=writer).json()[0]
-    assert newest["status"] == "failed" and "being trained" in newest["error"]
-    assert newest["steps"] == []  # refused before any step ran
+    assert client.get(RUNS, headers=writer).json() == []  # a refused run leaves no row
     # steps that train nothing need no lease
     assert client.post(RUNS, json={"steps": ["extract"]}, headers=writer).status_code == 202
 
