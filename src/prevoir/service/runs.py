@@ -18,6 +18,7 @@ from prevoir.domain.records import StepRecord
 from prevoir.errors import StoreError
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.storage.runs import finish_run
+from prevoir.workflows.leases import reap_abandoned
 from prevoir.workflows.project import Project
 from prevoir.workflows.runs import RunSummary, StartedRun, start_pipeline
 
@@ -34,6 +35,7 @@ class RunLauncher:
     ) -> None:
         self.project = project
         self.metrics = metrics
+        reap_abandoned(project.store)  # runs a dead process left open, at server start
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prevoir-run")
         self._queued: dict[Future[RunSummary | None], StartedRun] = {}
         self._lock = threading.Lock()
