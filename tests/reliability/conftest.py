@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -75,7 +75,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from fresh_pg_database()
 
 
-def fresh_pg_database() -> Iterator[str]:
+def fresh_pg_database() -> Generator[str, None, None]:
     """A new PostgreSQL database's URL (generator: dropped, connections and all, after)."""
     admin = pg_admin_url()
     _require_pg(admin)

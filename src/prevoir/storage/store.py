@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, make_url
 
 from prevoir.domain.urls import mask_url
 from prevoir.errors import EmptyStoreError, StoreError
+from prevoir.storage._errors import translate_errors
 from prevoir.storage.engine import (
     create_store_engine,
     head_revision,
@@ -95,14 +96,22 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reads (no transaction is committed)."""
-        with self.engine.connect() as conn:
+        """A connection for reads (no transaction is committed).
+
+        Losing the database (connecting, or on the way) is a ``StoreError`` naming it.
+        """
+        url = str(self.engine.url)
+        with translate_errors("reading the store", url=url), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection in one transaction: all of the block's writes, or none."""
-        with self.engine.begin() as conn:
+        """A connection in one transaction: all of the block's writes, or none.
+
+        Losing the database (connecting, committing) is a ``StoreError`` naming it.
+        """
+        url = str(self.engine.url)
+        with translate_errors("writing to the store", url=url), self.engine.begin() as conn:
             yield conn
 
     def close(self) -> None:

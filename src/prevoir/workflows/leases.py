@@ -91,7 +91,7 @@ class Heartbeat:
             try:
                 self.beat()
             except Exception as exc:  # the store is away: the run itself will say so
-                logger.warning("run %s: heartbeat failed: %s", self._run_id, exc)
+                logger.info("run %s: heartbeat failed: %s", self._run_id, exc)
 
 
 def why_dead(run: Run, *, now: datetime, ttl: timedelta = LEASE_TTL) -> str | None:

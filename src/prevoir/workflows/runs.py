@@ -248,7 +248,7 @@ class StartedRun:
         try:
             _release_leases(self._store, self.owner, held)
         except PrevoirError as exc:  # the store is away: they lapse within LEASE_TTL
-            logger.warning("run %s: leases not released: %s", self.run_id, exc)
+            logger.info("run %s: leases not released: %s", self.run_id, exc)
         finally:
             self._mirror.run_finished(status)
 
@@ -351,8 +351,14 @@ def _execute(
         with store.write() as conn:
             record_step(conn, ctx.run_id, record)
 
+    current: list[str] = []
+
+    def starting(name: str) -> None:
+        current.append(name)
+        before_step(name)
+
     try:
-        run_steps(ctx, names, on_record=on_record, before_step=before_step)
+        run_steps(ctx, names, on_record=on_record, before_step=starting)
     except StepFailedError as exc:
         cause = store_error_of(exc.cause) or exc.cause
         failed = StepFailedError(exc.step, ctx.run_id, cause)
@@ -360,7 +366,8 @@ def _execute(
         _close_run(store, ctx.run_id, "failed", str(cause))
         return summary
     except PrevoirError as exc:  # recording a step failed: the store went away
-        raise store_error_of(exc) or exc from None
+        step = current[-1] if current else names[0]
+        raise StepFailedError(step, ctx.run_id, store_error_of(exc) or exc) from None
     if ctx.failures:
         partial = PartialRunError(ctx.run_id, ctx.failures)
         summary.status, summary.error = "partial", partial
@@ -378,7 +385,7 @@ def _close_run(store: Store, run_id: int, status: str, error: str | None) -> Non
         with store.write() as conn:
             finish_run(conn, run_id, status=status, error=error, only_if=OPEN)
     except StoreError as exc:
-        logger.warning("run %s could not be closed as %s: %s", run_id, status, exc)
+        logger.info("run %s could not be closed as %s: %s", run_id, status, exc)
 
 
 def _plan(settings: Settings, name: str) -> DatasetPlan:
