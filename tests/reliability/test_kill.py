@@ -42,11 +42,13 @@ def _reference(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return _REFERENCE[backend]
 
 
+# transform (like extract, a few ms on this data) is left out to keep the suite fast; on
+# PostgreSQL the steps that hold leases and write in batches
 CASES = [
-    *[pytest.param("sqlite", step, id=f"sqlite-{step}") for step in STEPS],
+    *[pytest.param("sqlite", step, id=f"sqlite-{step}") for step in STEPS if step != "transform"],
     *[
         pytest.param("postgres", step, id=f"postgres-{step}", marks=pytest.mark.postgres)
-        for step in ("load", "train", "predict")
+        for step in ("train", "predict")
     ],
 ]
 

@@ -51,10 +51,10 @@ def run_steps(
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         logger.info("run %s: step %s started", ctx.run_id, name)
-        ctx.progress.step_started(name)
         try:
             if before_step is not None:
                 before_step(name)
+            ctx.progress.step_started(name)  # after the hook: the caller knows the step
             outcome = STEPS[name](ctx)
         except Exception as exc:
             record = _record(name, started, t0, StepOutcome(), error=exc)

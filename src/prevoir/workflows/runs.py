@@ -25,6 +25,7 @@ import pandas as pd
 
 from prevoir.config import Settings, transform_spec
 from prevoir.domain.records import Run, StepRecord, run_owner
+from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import (
     ConflictError,
     Interrupted,
@@ -38,6 +39,7 @@ from prevoir.ingest.readers import describe_source, read_source
 from prevoir.pipeline.context import DatasetPlan, Progress, RunContext
 from prevoir.pipeline.runner import order_steps, run_steps
 from prevoir.registry.mirror import RegistryMirror
+from prevoir.registry.registry import Registry
 from prevoir.storage.errors import store_error_of
 from prevoir.storage.locks import Lease, acquire_lock, live_holders, release_lock
 from prevoir.storage.runs import (
@@ -100,11 +102,12 @@ def start_pipeline(
 
     Split from ``run_pipeline`` so that the API can answer with the run id, or with 409 when
     a forecaster is being trained (``ConflictError``; nothing is recorded), before the steps
-    run in the background.
+    run in the background. A configuration error is raised before anything is recorded.
     """
     names = order_steps(steps)
+    parts = _Parts.of(project)
     run_id = record_run(project, steps=names, trigger=trigger)
-    return _prepare(project, run_id, names, trigger)
+    return _started(project, parts, run_id, names, trigger)
 
 
 def record_run(
@@ -136,46 +139,70 @@ def start_queued(project: Project, run_id: int) -> StartedRun:
 
     ``ConflictError`` when it is not queued (already started, cancelled or reaped).
     """
+    parts = _Parts.of(project)
     with project.store.write() as conn:
         claimed = claim_run(conn, run_id, host=HOST, pid=os.getpid())
         run = get_run(conn, run_id)
     if not claimed:
         raise ConflictError(f"run {run_id} is {run.status}, not queued: it cannot be started")
-    return _prepare(project, run_id, run.steps, run.trigger)
+    return _started(project, parts, run_id, run.steps, run.trigger)
 
 
-def _prepare(project: Project, run_id: int, names: tuple[str, ...], trigger: str) -> StartedRun:
-    settings, store = project.settings, project.store
-    datasets = {name: _plan(settings, name) for name in settings.datasets}
-    forecasters = {name: project.forecaster(name) for name in settings.forecasters}
-    notes: list[str] = []
-    registry = project.registry(notes=notes)
-    registry.mirror.run_started(
-        run_id=run_id,
-        trigger=trigger,
-        config_hash=settings.config_hash(),
-        steps=names,
-        forecasters=forecasters,
-    )
+@dataclass
+class _Parts:
+    """What a run is built from, made before it is recorded (config errors come first)."""
+
+    datasets: dict[str, DatasetPlan]
+    forecasters: dict[str, ForecasterSpec]
+    notes: list[str]
+    registry: Registry
+
+    @classmethod
+    def of(cls, project: Project) -> _Parts:
+        settings, notes = project.settings, list[str]()
+        return cls(
+            datasets={name: _plan(settings, name) for name in settings.datasets},
+            forecasters={name: project.forecaster(name) for name in settings.forecasters},
+            notes=notes,
+            registry=project.registry(notes=notes),
+        )
+
+
+def _started(
+    project: Project, parts: _Parts, run_id: int, names: tuple[str, ...], trigger: str
+) -> StartedRun:
+    settings, store, mirror = project.settings, project.store, parts.registry.mirror
+    try:
+        mirror.run_started(
+            run_id=run_id,
+            trigger=trigger,
+            config_hash=settings.config_hash(),
+            steps=names,
+            forecasters=parts.forecasters,
+        )
+    except BaseException as exc:  # the recorded run never begins: it must not stay open
+        _close_run(store, run_id, "failed", f"the run could not begin: {exc}")
+        mirror.run_finished("failed")
+        raise
     ctx = RunContext(
         run_id=run_id,
         profile=settings.profile,
-        datasets=datasets,
-        forecasters=forecasters,
-        store=SqlStore(store, registry, run_id=run_id),
+        datasets=parts.datasets,
+        forecasters=parts.forecasters,
+        store=SqlStore(store, parts.registry, run_id=run_id),
         artifacts_dir=settings.artifacts_path(),
-        notes=notes,
+        notes=parts.notes,
     )
     return StartedRun(
         run_id=run_id,
         steps=names,
-        forecasters=tuple(forecasters),
+        forecasters=tuple(parts.forecasters),
         trigger=trigger,
-        leases=_lease_names(settings.profile, forecasters, names),
+        leases=_lease_names(settings.profile, parts.forecasters, names),
         owner=run_owner(run_id, HOST, os.getpid()),
         _store=store,
         _ctx=ctx,
-        _mirror=registry.mirror,
+        _mirror=mirror,
     )
 
 
