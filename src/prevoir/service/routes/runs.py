@@ -63,6 +63,9 @@ class RunPublic(BaseModel):
     duration_s: float | None
     error: str | None
     steps: list[StepPublic]
+    host: str | None = None  # the process that runs (ran) it
+    pid: int | None = None
+    heartbeat_at: datetime | None = None  # its last sign of life
 
 
 def _public(run: Run) -> RunPublic:
@@ -77,6 +80,9 @@ def _public(run: Run) -> RunPublic:
         duration_s=run.duration_s,
         error=run.error,
         steps=[StepPublic.model_validate(step) for step in run.step_records],
+        host=run.host,
+        pid=run.pid,
+        heartbeat_at=run.heartbeat_at,
     )
 
 
