@@ -153,3 +153,27 @@ def test_a_model_file_whose_version_could_not_be_recorded_is_removed(
     engine.dispose()
     assert cli("run", "--steps", "train").returncode == 0
     assert len(list((project / "artifacts").rglob("*.pkl"))) == 2
+
+
+def test_a_model_that_fails_to_train_stops_only_its_forecaster(
+    cli: Cli, project: Path, store_url: str
+) -> None:
+    cli("run")
+    engine = sa.create_engine(store_url, poolclass=NullPool)
+    champions = "SELECT forecaster, version_id FROM aliases WHERE alias = 'champion'"
+    with engine.connect() as conn:
+        before = dict(conn.execute(sa.text(champions)).all())
+    toml = project / "prevoir.toml"
+    toml.write_text(toml.read_text().replace("num_leaves = 15", "num_leaves = -3"))
+    done = cli("run", "--steps", "features", "train", "evaluate", "predict", check=False)
+    assert done.returncode == 9, done.stderr
+    assert "close_1h: train failed:" in done.stderr
+    with engine.connect() as conn:
+        after = dict(conn.execute(sa.text(champions)).all())
+        trained = conn.execute(
+            sa.text("SELECT forecaster FROM model_versions WHERE run_id = 2")
+        ).all()
+    engine.dispose()
+    assert after["close_1h"] == before["close_1h"]  # its champion stays
+    assert [row[0] for row in trained] == ["close_naive"]  # the other one trained
+    assert runs_of(store_url)[-1]["status"] == "partial"
