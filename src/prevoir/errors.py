@@ -8,9 +8,12 @@ __all__ = [
     "ConflictError",
     "DataValidationError",
     "EmptyStoreError",
+    "Interrupted",
     "MissingInputError",
     "NotFoundError",
+    "PartialRunError",
     "PrevoirError",
+    "RunCancelledError",
     "StepFailedError",
     "StoreError",
 ]
@@ -68,3 +71,43 @@ class StepFailedError(PrevoirError):
         self.step = step
         self.run_id = run_id
         self.cause = cause
+
+
+class PartialRunError(PrevoirError):
+    """Some forecasters failed in a run whose other forecasters finished (status ``partial``)."""
+
+    def __init__(self, run_id: int, failures: dict[str, str]) -> None:
+        listed = "; ".join(f"{name}: {why}" for name, why in failures.items())
+        super().__init__(
+            f"run {run_id} finished for the other forecasters, but {len(failures)} failed "
+            f"({listed}); their champions and earlier forecasts are unchanged: fix the cause "
+            "and run again"
+        )
+        self.run_id = run_id
+        self.failures = dict(failures)
+
+
+class Interrupted(BaseException):
+    """A stop signal reached a run (SIGTERM; SIGINT arrives as ``KeyboardInterrupt``).
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so that no ``except Exception`` on the
+    way up turns it into a step failure.
+    """
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+class RunCancelledError(PrevoirError):
+    """A run was stopped by a signal: recorded ``cancelled``, its leases released."""
+
+    def __init__(self, run_id: int, step: str | None, signal_name: str) -> None:
+        where = f"in step {step!r}" if step else "before its first step"
+        super().__init__(
+            f"run {run_id} cancelled by {signal_name} {where}; the step's writes were rolled "
+            "back and committed work is kept: run again to continue"
+        )
+        self.run_id = run_id
+        self.step = step
+        self.signal_name = signal_name

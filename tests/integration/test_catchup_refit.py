@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from prevoir.cli.render import trace_text
 from prevoir.config import Settings, load_settings
+from prevoir.errors import RunCancelledError
 from prevoir.storage import tables
 from prevoir.workflows import init_project, run_pipeline, trace_forecast
 from prevoir.workflows.forecasts import ForecastTrace
@@ -109,7 +110,7 @@ def test_every_refits_after_refit_points_and_resumes_exactly(
 
     _execute(db_url, sa.delete(tables.forecasts))
     monkeypatch.setattr(SqlStore, "write_forecasts", crash)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunCancelledError):  # the run closes itself cancelled
         run_pipeline(opened(every), steps=["predict"])
     partial = _forecasts(db_url)
     assert 0 < len(partial) < len(with_refits) / 2

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from prevoir.config import Settings, load_settings
-from prevoir.errors import ArtifactIntegrityError
+from prevoir.errors import PartialRunError
 from prevoir.storage import tables
 from prevoir.workflows import init_project, list_versions, run_pipeline
 from tests.integration.helpers import stored_forecasts
@@ -64,16 +64,25 @@ def test_a_changed_or_missing_artifact_is_refused_and_forecasts_stay(
         conn.execute(sa.delete(tables.forecasts).where(tables.forecasts.c.origin == newest))
     engine.dispose()
     remaining = stored_forecasts(db_url)
+    others = before[before["forecaster"] != "close_1h"].reset_index(drop=True)
     for damage, message in (
         (lambda: artifact.write_bytes(original + b"x"), "was modified"),
         (artifact.unlink, "is missing"),
     ):
         damage()
         summary = run_pipeline(opened(settings), steps=["predict"])
-        assert summary.status == "failed" and summary.error is not None
-        assert isinstance(summary.error.cause, ArtifactIntegrityError)
+        # one forecaster's broken artifact stops only it: the others forecast (run partial)
+        assert summary.status == "partial" and isinstance(summary.error, PartialRunError)
+        assert list(summary.error.failures) == ["close_1h"]
         assert str(artifact) in str(summary.error) and message in str(summary.error)
-        pd.testing.assert_frame_equal(stored_forecasts(db_url), remaining)
+        after = stored_forecasts(db_url)
+        pd.testing.assert_frame_equal(
+            after[after["forecaster"] == "close_1h"].reset_index(drop=True),
+            remaining[remaining["forecaster"] == "close_1h"].reset_index(drop=True),
+        )
+        pd.testing.assert_frame_equal(
+            after[after["forecaster"] != "close_1h"].reset_index(drop=True), others
+        )
     artifact.write_bytes(original)
     assert run_pipeline(opened(settings), steps=["predict"]).status == "succeeded"
     pd.testing.assert_frame_equal(stored_forecasts(db_url), before)

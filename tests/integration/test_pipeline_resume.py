@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from prevoir.config import Settings, load_settings
+from prevoir.errors import RunCancelledError
 from prevoir.storage import tables
-from prevoir.workflows import run_pipeline
+from prevoir.workflows import recent_runs, run_pipeline
 from prevoir.workflows.store import SqlStore
 from tests.integration.helpers import KEY
 from tests.integration.helpers import stored_forecasts as _forecasts
@@ -52,8 +53,9 @@ def test_killed_predict_resumes_to_the_uninterrupted_result(
         return real_write(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SqlStore, "write_forecasts", crash_on_second_batch)
-    with pytest.raises(KeyboardInterrupt):
-        run_pipeline(opened(settings), steps=["predict"])
+    with pytest.raises(RunCancelledError, match="cancelled by SIGINT in step 'predict'"):
+        run_pipeline(opened(settings), steps=["predict"])  # the run closes itself cancelled
+    assert recent_runs(opened(settings))[0].status == "cancelled"
     partial = _forecasts(db_url)
     assert partial["unique_id"].nunique() == 1  # one series committed, the rest not
 

@@ -49,7 +49,7 @@ def test_a_run_through_the_api_is_counted_and_timed(
 
         def done() -> dict | None:
             run = client.get(f"/api/v1/runs/{run_id}", headers=reader).json()
-            return run if run["status"] != "running" else None
+            return run if run["status"] not in ("queued", "running") else None
 
         run = wait_for(done)
         assert run["status"] == "succeeded"

@@ -26,12 +26,14 @@ from prevoir.cli.common import (
     out,
     project_settings,
 )
-from prevoir.cli.exit_codes import FAILURE, OK, exit_code
+from prevoir.cli.exit_codes import INTERRUPTED, OK, SIGNALS, exit_code
+from prevoir.cli.locks import locks_app
 from prevoir.cli.models import models_app
 from prevoir.cli.observations import observations_app
 from prevoir.cli.schedule import schedule_app
 from prevoir.cli.service import keys_app, serve, users_app
 from prevoir.domain.steps import STEP_ORDER
+from prevoir.errors import Interrupted
 from prevoir.examples import EXAMPLES
 
 app = command_group(
@@ -49,6 +51,7 @@ app.add_typer(observations_app, name="observations")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(locks_app, name="locks")
 app.command()(serve)
 
 
@@ -86,14 +89,38 @@ def run(
             "Accepts several names after one flag.",
         ),
     ] = None,
+    run_id: Annotated[
+        int | None,
+        typer.Option(
+            "--run-id",
+            help="Execute this queued run (recorded by the API), with its own steps.",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
-    """Run the pipeline (all steps, or those named) and print a per-step timing summary."""
+    """Run the pipeline (all steps, or those named) and print a per-step timing summary.
+
+    SIGTERM or Ctrl-C stop it cleanly: the run is recorded as cancelled, its leases are
+    released, and it exits 143 or 130.
+    """
     from prevoir.cli.progress import progress_for
     from prevoir.cli.render import step_table
-    from prevoir.workflows.runs import run_pipeline
+    from prevoir.cli.signals import stop_signals
+    from prevoir.workflows.runs import run_pipeline, start_queued
 
-    with opened(project, profile, migrate=True) as handle, progress_for(err) as progress:
-        summary = guard(lambda: run_pipeline(handle, steps=steps, progress=progress))
+    with (
+        stop_signals(),
+        opened(project, profile, migrate=True) as handle,
+        progress_for(err) as progress,
+    ):
+        if run_id is not None:
+            if steps:
+                err.print("[bold red]error:[/] --run-id runs the recorded steps: drop --steps")
+                raise typer.Exit(2)
+            queued = run_id
+            summary = guard(lambda: start_queued(handle, queued).execute(progress))
+        else:
+            summary = guard(lambda: run_pipeline(handle, steps=steps, progress=progress))
     title = f"run {summary.run_id} · profile {handle.profile} · {summary.status}"
     out.print(step_table(summary.steps, title=title))
     for note in summary.notes:
@@ -112,15 +139,25 @@ def runs(
     project: ProjectOpt = None,
     profile: ProfileOpt = None,
     limit: Annotated[int, typer.Option(help="How many runs to show.", min=1)] = 20,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Only runs in this status: queued, running, succeeded, failed, partial, "
+            "abandoned, cancelled."
+        ),
+    ] = None,
 ) -> None:
-    """List recent runs with their step timings."""
+    """List recent runs with their step timings (open runs with their owner and heartbeat)."""
     from prevoir.cli.render import runs_table
     from prevoir.workflows.runs import recent_runs
 
     with listing(project, profile, "runs") as handle:
         if handle is None:
             return
-        found = guard(lambda: recent_runs(handle, limit=limit))
+        found = guard(lambda: recent_runs(handle, limit=limit, status=status))
+        if not found and status is not None:
+            out.print(f"no {status} runs in the store of profile {handle.profile!r}")
+            return
         if not found:
             nothing(handle.settings, "runs")
             return
@@ -238,4 +275,7 @@ def main() -> None:
         sys.exit(exc.code if exc.code is not None else OK)
     except KeyboardInterrupt:
         err.print("interrupted; stored data is consistent, run again to resume")
-        sys.exit(FAILURE)
+        sys.exit(INTERRUPTED)
+    except Interrupted as exc:
+        err.print(f"stopped by {exc.signal_name}; stored data is consistent, run again to resume")
+        sys.exit(SIGNALS.get(exc.signal_name, INTERRUPTED))

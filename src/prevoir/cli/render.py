@@ -49,22 +49,40 @@ def step_table(steps: Sequence[StepRecord], *, title: str) -> Table:
 
 
 def runs_table(runs: Sequence[Run]) -> Table:
-    """Recent runs, one block each, with the seconds of every step on its own line."""
+    """Recent runs, one block each, with the seconds of every step on its own line; runs
+    still queued or running also show their owner (host, pid) and heartbeat age."""
     table = Table(title="recent runs (times UTC)", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("run", "status", "started", "profile · via", "step seconds", "total"):
+    owners = any(run.status in ("queued", "running") for run in runs)
+    columns = ["run", "status", "started", "profile · via", "step seconds", "total"]
+    for name in columns + (["owner · heartbeat"] if owners else []):
         table.add_column(name, no_wrap=True, justify="right" if name == "total" else "left")
+    now = pd.Timestamp.now(tz="UTC")
     for run in runs:
         steps = run.step_records
-        colour = {"succeeded": "green", "failed": "red"}.get(run.status, "yellow")
-        table.add_row(
+        colour = {"succeeded": "green", "failed": "red", "abandoned": "red"}.get(
+            run.status, "yellow"
+        )
+        cells = [
             str(run.id),
             f"[{colour}]{run.status}[/]",
             pd.Timestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
             f"{run.profile} · {run.trigger}",
             "\n".join(f"{s.name:<10}{s.duration_s:>7.2f}" for s in steps),
             f"{sum(s.duration_s for s in steps):.2f}",
-        )
+        ]
+        if owners:
+            cells.append(_owner(run, now))
+        table.add_row(*cells)
     return table
+
+
+def _owner(run: Run, now: pd.Timestamp) -> str:
+    if run.status not in ("queued", "running"):
+        return ""
+    age = "no heartbeat"
+    if run.heartbeat_at is not None:
+        age = f"{(now - pd.Timestamp(run.heartbeat_at)).total_seconds():.0f} s ago"
+    return f"{run.host or '?'} pid {run.pid if run.pid is not None else '?'} · {age}"
 
 
 def print_frame(frame: pd.DataFrame, *, fmt: str, console: Console, title: str) -> None:

@@ -40,6 +40,10 @@ class ServiceSettings(_Strict):
     token_minutes: int = Field(default=60, ge=1)
     max_body_bytes: int = Field(default=10_000_000, ge=1024)  # larger bodies get 413
     scheduler: bool = True  # False: serve the API and dashboard only
+    # POST /api/v1/runs: runs waiting for a worker at most (more get 429 with Retry-After),
+    # and worker processes running them at once (each a `prevoir run --run-id N`)
+    run_queue_size: int = Field(default=8, ge=1)
+    run_workers: int = Field(default=1, ge=1)
     schedule: dict[str, ScheduledJobSettings] = Field(default_factory=dict)
 
     def signing_secret(self) -> str:

@@ -32,6 +32,11 @@ class StepRecord:
     error: str | None = None
 
 
+def run_owner(run_id: int, host: str | None, pid: int | None) -> str:
+    """The owner a run's leases carry: ``run <id> on <host> pid <pid>``."""
+    return f"run {run_id} on {host or '?'} pid {pid if pid is not None else '?'}"
+
+
 @dataclass(frozen=True)
 class Run:
     """One execution of some steps: what it was asked, how it went, each step's record."""
@@ -46,6 +51,20 @@ class Run:
     finished_at: datetime | None = None
     error: str | None = None
     step_records: tuple[StepRecord, ...] = ()
+    host: str | None = None  # the process that runs it (None before migration 0006)
+    pid: int | None = None
+    heartbeat_at: datetime | None = None  # its last sign of life
+
+    @property
+    def owner(self) -> str:
+        """Who runs it, as its leases name their holder: ``run 7 on box pid 123``."""
+        return run_owner(self.id, self.host, self.pid)
+
+    @property
+    def next_step(self) -> str | None:
+        """The requested step after the last recorded one: where a dead run stopped."""
+        done = {record.name for record in self.step_records}
+        return next((name for name in self.steps if name not in done), None)
 
     @property
     def duration_s(self) -> float | None:

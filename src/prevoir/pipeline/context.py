@@ -141,6 +141,8 @@ class RunContext:
     clean: dict[str, pd.DataFrame] = field(default_factory=dict)
     candidates: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # forecasters that failed on their own (step: why); the others went on (run ``partial``)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def run_dir(self, step: str) -> Path:
         """Folder for the files a step writes in this run."""

@@ -38,15 +38,23 @@ def run_steps(
     names: Iterable[str],
     *,
     on_record: Callable[[StepRecord], None],
+    before_step: Callable[[str], None] | None = None,
 ) -> list[StepRecord]:
-    """Run ``names`` in order; the first failure is recorded, then raised as StepFailedError."""
+    """Run ``names`` in order; the first failure is recorded, then raised as StepFailedError.
+
+    ``before_step(name)`` runs first, as part of the step (the composition root takes the
+    training leases there): its error fails the step. A ``BaseException`` that is no
+    ``Exception`` (Ctrl-C, a stop signal) is not recorded: it passes up to the caller.
+    """
     records = []
     for name in names:
         started = datetime.now(UTC)
         t0 = time.perf_counter()
         logger.info("run %s: step %s started", ctx.run_id, name)
-        ctx.progress.step_started(name)
         try:
+            if before_step is not None:
+                before_step(name)
+            ctx.progress.step_started(name)  # after the hook: the caller knows the step
             outcome = STEPS[name](ctx)
         except Exception as exc:
             record = _record(name, started, t0, StepOutcome(), error=exc)

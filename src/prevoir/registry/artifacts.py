@@ -26,6 +26,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _location(data: bytes, folder: str | Path, suffix: str) -> tuple[str, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    if "://" not in str(folder):
+        return str(Path(folder) / f"{digest}{suffix}"), digest
+    return f"{str(folder).rstrip('/')}/{digest}{suffix}", digest
+
+
+def artifact_exists(data: bytes, folder: str | Path, *, suffix: str) -> bool:
+    """Whether ``write_artifact(data, folder)`` would find its file already there."""
+    location, _ = _location(data, folder, suffix)
+    try:
+        fs, path_in_fs = url_to_fs(location)
+        return bool(fs.exists(path_in_fs))
+    except (OSError, ValueError, ImportError):
+        return False
+
+
 def write_artifact(data: bytes, folder: str | Path, *, suffix: str) -> tuple[str, str]:
     """Write ``data`` as ``<sha256><suffix>`` under ``folder``; (location, sha256).
 

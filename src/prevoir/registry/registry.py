@@ -21,7 +21,12 @@ from typing import Any
 from prevoir.domain.records import CHALLENGER, CHAMPION, AliasEvent, AliasMove, ModelVersion
 from prevoir.errors import ConflictError, NotFoundError
 from prevoir.models.base import Forecaster
-from prevoir.registry.artifacts import read_verified, remove_artifact, write_artifact
+from prevoir.registry.artifacts import (
+    artifact_exists,
+    read_verified,
+    remove_artifact,
+    write_artifact,
+)
 from prevoir.registry.mirror import NoMirror, RegistryMirror
 from prevoir.storage.model_versions import (
     add_model_version,
@@ -82,17 +87,26 @@ class Registry:
         The bytes go to ``<model_store>/<forecaster>/<sha256>.pkl``; ``metadata`` holds the
         store's columns (kind, params, features, training window, fingerprint, run, …).
         """
-        path, digest = write_artifact(
-            model.to_bytes(), f"{self.model_store}/{model.spec.name}", suffix=".pkl"
-        )
+        data, folder = model.to_bytes(), f"{self.model_store}/{model.spec.name}"
+        existed = artifact_exists(data, folder, suffix=".pkl")
+        path, digest = write_artifact(data, folder, suffix=".pkl")
         fields = {"metrics": {}, "profile": self.profile, **metadata}
-        with self.store.write() as conn:
-            version_id = add_model_version(
-                conn, **fields, artifact_path=str(path), sha256=digest, created_at=_now()
-            )
-            reason = f"trained in run {fields.get('run_id')}"
-            set_alias(conn, model.spec.name, self.profile, CHALLENGER, version_id, reason=reason)
-            version = get_model_version(conn, version_id)
+        try:
+            with self.store.write() as conn:
+                version_id = add_model_version(
+                    conn, **fields, artifact_path=str(path), sha256=digest, created_at=_now()
+                )
+                reason = f"trained in run {fields.get('run_id')}"
+                set_alias(
+                    conn, model.spec.name, self.profile, CHALLENGER, version_id, reason=reason
+                )
+                version = get_model_version(conn, version_id)
+        except BaseException:
+            # the version was not recorded (store lost, signal): a file this call created is
+            # referenced by no row, so it goes; one that existed may be another version's
+            if not existed:
+                remove_artifact(str(path))
+            raise
         self.mirror.version_saved(version)
         self.mirror.alias_moved(CHALLENGER, version)
         return version

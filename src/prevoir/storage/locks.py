@@ -20,7 +20,16 @@ from prevoir.storage._bulk import dialect_insert
 from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import locks
 
-__all__ = ["Lease", "acquire_lock", "release_lock", "renew_lock"]
+__all__ = [
+    "Lease",
+    "acquire_lock",
+    "force_release",
+    "list_locks",
+    "live_holders",
+    "release_lock",
+    "release_owned",
+    "renew_lock",
+]
 
 
 @dataclass(frozen=True)
@@ -69,3 +78,43 @@ def release_lock(conn: sa.Connection, name: str, owner: str) -> bool:
     stmt = sa.delete(locks).where(locks.c.name == name, locks.c.owner == owner)
     with translate_errors(f"releasing lock {name!r}"):
         return conn.execute(stmt).rowcount == 1
+
+
+def _lease(row: sa.RowMapping) -> Lease:
+    return Lease(row["name"], row["owner"], row["acquired_at"], row["expires_at"])
+
+
+def list_locks(conn: sa.Connection) -> list[Lease]:
+    """Every lease row, live or lapsed, by name."""
+    with translate_errors("listing locks"):
+        rows = conn.execute(sa.select(locks).order_by(locks.c.name)).mappings()
+        return [_lease(row) for row in rows]
+
+
+def live_holders(conn: sa.Connection, names: list[str]) -> list[Lease]:
+    """The leases among ``names`` that have not lapsed (whoever holds them)."""
+    if not names:
+        return []
+    stmt = (
+        sa.select(locks)
+        .where(locks.c.name.in_(names), locks.c.expires_at >= datetime.now(UTC))
+        .order_by(locks.c.name)
+    )
+    with translate_errors("reading locks"):
+        return [_lease(row) for row in conn.execute(stmt).mappings()]
+
+
+def release_owned(conn: sa.Connection, owner: str) -> int:
+    """Give up every lease ``owner`` holds (a dead run's, when it is reaped); how many."""
+    with translate_errors(f"releasing the locks of {owner!r}"):
+        return conn.execute(sa.delete(locks).where(locks.c.owner == owner)).rowcount
+
+
+def force_release(conn: sa.Connection, name: str) -> Lease | None:
+    """Delete ``name`` whoever holds it (the operator's manual case); the lease it was."""
+    with translate_errors(f"releasing lock {name!r}"):
+        row = conn.execute(sa.select(locks).where(locks.c.name == name)).mappings().first()
+        if row is None:
+            return None
+        conn.execute(sa.delete(locks).where(locks.c.name == name))
+    return _lease(row)

@@ -1,7 +1,10 @@
 """Runs and their steps: what was executed, when, how long it took and what it wrote.
 
-A run row is written when a pipeline starts (status ``running``), one ``run_steps`` row per
-finished step, and the run is closed with ``succeeded`` or ``failed``. The runner should
+A run row is written when a pipeline starts (status ``running``, or ``queued`` when a worker
+will run it later, ``claim_run`` then starts it), one ``run_steps`` row per finished step,
+and the run is closed with ``succeeded``, ``failed``, ``partial``, ``cancelled`` or (by the
+reaper, its process dead) ``abandoned``. The run records its owner (``host``, ``pid``) and
+``heartbeat_at``, which its process touches while it lives (``beat``). The runner should
 commit each of these in its own short transaction so that a crash still leaves a trace.
 
 Every function takes the caller's ``Connection`` and never commits.
@@ -20,9 +23,20 @@ from prevoir.errors import DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import RUN_STATUSES, RUN_TRIGGERS, STEP_STATUSES, run_steps, runs
 
-__all__ = ["finish_run", "get_run", "list_runs", "record_step", "start_run"]
+__all__ = [
+    "active_runs",
+    "beat",
+    "claim_run",
+    "finish_run",
+    "get_run",
+    "list_runs",
+    "record_step",
+    "start_run",
+]
 
 logger = logging.getLogger(__name__)
+
+OPEN = ("queued", "running")  # a run in these is not finished
 
 
 def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
@@ -37,10 +51,14 @@ def start_run(
     steps: Sequence[str],
     trigger: str,
     config_hash: str | None,
+    host: str | None = None,
+    pid: int | None = None,
+    queued: bool = False,
 ) -> int:
-    """Record a new run in status ``running``; returns its id.
+    """Record a new run in status ``running`` (``queued``: waiting for a worker); its id.
 
-    ``trigger`` is ``cli``, ``schedule`` or ``api``; ``steps`` the step names requested.
+    ``trigger`` is ``cli``, ``schedule`` or ``api``; ``steps`` the step names requested;
+    ``host`` and ``pid`` the process that runs it (for a queued run: that queued it).
     """
     _check_choice("run trigger", trigger, RUN_TRIGGERS)
     bad = [s for s in steps if not s or any(ch.isspace() for ch in s)]
@@ -50,9 +68,12 @@ def start_run(
         "profile": profile,
         "steps": " ".join(steps),
         "trigger": trigger,
-        "status": "running",
+        "status": "queued" if queued else "running",
         "started_at": datetime.now(UTC),
         "config_hash": config_hash,
+        "host": host,
+        "pid": pid,
+        "heartbeat_at": datetime.now(UTC),
     }
     with translate_errors(f"starting a {profile!r} run"):
         run_id = int(conn.execute(sa.insert(runs).values(values).returning(runs.c.id)).scalar_one())
@@ -79,18 +100,64 @@ def record_step(conn: sa.Connection, run_id: int, record: StepRecord) -> None:
         conn.execute(sa.insert(run_steps).values(values))
 
 
-def finish_run(conn: sa.Connection, run_id: int, *, status: str, error: str | None = None) -> None:
-    """Close run ``run_id`` as ``succeeded`` or ``failed`` (with ``error``)."""
-    _check_choice("final run status", status, [s for s in RUN_STATUSES if s != "running"])
+def finish_run(
+    conn: sa.Connection,
+    run_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    only_if: Sequence[str] = (),
+) -> bool:
+    """Close run ``run_id`` as ``succeeded``, ``failed``, ``partial``, ``abandoned`` or
+    ``cancelled`` (with ``error``). ``only_if``: only while its status is one of these
+    (a reaper and the run itself never both close it); whether it was closed."""
+    _check_choice("final run status", status, [s for s in RUN_STATUSES if s not in OPEN])
     stmt = (
         sa.update(runs)
         .where(runs.c.id == run_id)
         .values(status=status, finished_at=datetime.now(UTC), error=error)
     )
+    if only_if:
+        stmt = stmt.where(runs.c.status.in_(list(only_if)))
     with translate_errors(f"finishing run {run_id}"):
         if conn.execute(stmt).rowcount == 0:
-            raise _not_found(run_id)
+            _require_run(conn, run_id)
+            return False
     logger.info("run %s finished: %s", run_id, status)
+    return True
+
+
+def claim_run(conn: sa.Connection, run_id: int, *, host: str, pid: int) -> bool:
+    """Start queued run ``run_id`` in process ``host``/``pid``; False if it is not queued."""
+    now = datetime.now(UTC)
+    stmt = (
+        sa.update(runs)
+        .where(runs.c.id == run_id, runs.c.status == "queued")
+        .values(status="running", host=host, pid=pid, started_at=now, heartbeat_at=now)
+    )
+    with translate_errors(f"starting queued run {run_id}"):
+        if conn.execute(stmt).rowcount == 1:
+            return True
+        _require_run(conn, run_id)
+    return False
+
+
+def beat(conn: sa.Connection, run_id: int) -> None:
+    """Record that run ``run_id``'s process is alive (its heartbeat)."""
+    stmt = sa.update(runs).where(runs.c.id == run_id).values(heartbeat_at=datetime.now(UTC))
+    with translate_errors(f"recording the heartbeat of run {run_id}"):
+        conn.execute(stmt)
+
+
+def active_runs(conn: sa.Connection, *, profile: str | None = None) -> list[Run]:
+    """Runs still ``queued`` or ``running`` (of ``profile``), oldest first, with steps."""
+    stmt = sa.select(runs).where(runs.c.status.in_(OPEN)).order_by(runs.c.id)
+    if profile is not None:
+        stmt = stmt.where(runs.c.profile == profile)
+    with translate_errors("listing the runs under way"):
+        rows = list(conn.execute(stmt).mappings())
+        steps = _steps_of(conn, [r["id"] for r in rows])
+    return [_run(r, steps[r["id"]]) for r in rows]
 
 
 def _not_found(run_id: int) -> NotFoundError:
@@ -115,6 +182,9 @@ def _run(row: sa.RowMapping, steps: list[StepRecord]) -> Run:
         finished_at=row["finished_at"],
         error=row["error"],
         step_records=tuple(steps),
+        host=row["host"],
+        pid=row["pid"],
+        heartbeat_at=row["heartbeat_at"],
     )
 
 
@@ -141,12 +211,14 @@ def _steps_of(conn: sa.Connection, run_ids: Sequence[int]) -> dict[int, list[Ste
     return grouped
 
 
-def list_runs(conn: sa.Connection, limit: int = 20) -> list[Run]:
-    """The ``limit`` newest runs, newest first, each with its recorded steps in order."""
+def list_runs(conn: sa.Connection, limit: int = 20, *, status: str | None = None) -> list[Run]:
+    """The ``limit`` newest runs (in ``status``), newest first, each with its steps in order."""
+    stmt = sa.select(runs).order_by(runs.c.id.desc()).limit(limit)
+    if status is not None:
+        _check_choice("run status", status, RUN_STATUSES)
+        stmt = stmt.where(runs.c.status == status)
     with translate_errors("listing runs"):
-        rows = list(
-            conn.execute(sa.select(runs).order_by(runs.c.id.desc()).limit(limit)).mappings()
-        )
+        rows = list(conn.execute(stmt).mappings())
         steps = _steps_of(conn, [r["id"] for r in rows])
     return [_run(r, steps[r["id"]]) for r in rows]
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from prevoir.domain.urls import mask_url
 from prevoir.errors import EmptyStoreError, StoreError
+from prevoir.storage._errors import translate_errors
 from prevoir.storage.engine import (
     SQLITE_IMMEDIATE,
     create_store_engine,
@@ -108,8 +109,12 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reads (no transaction is committed)."""
-        with self.engine.connect() as conn:
+        """A connection for reads (no transaction is committed).
+
+        Losing the database (connecting, or on the way) is a ``StoreError`` naming it.
+        """
+        url = str(self.engine.url)
+        with translate_errors("reading the store", url=url), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
@@ -121,12 +126,18 @@ class Store:
         waiting up to the busy timeout for other processes, then retried with backoff):
         a deferred transaction that reads first and then wants to write can be refused at
         once ("database is locked") without waiting, which the API answered with 503.
+        Losing the database (connecting, committing) is a ``StoreError`` naming it.
         """
+        url = str(self.engine.url)
         if self._write_lock is None:
-            with self.engine.begin() as conn:
+            with translate_errors("writing to the store", url=url), self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.connect() as conn:
+        with (
+            self._write_lock,
+            translate_errors("writing to the store", url=url),
+            self.engine.connect() as conn,
+        ):
             immediate = conn.execution_options(**{SQLITE_IMMEDIATE: True})
             with _begun(immediate):
                 yield immediate

@@ -61,7 +61,17 @@ NAMING_CONVENTION = {
 }
 
 RUN_TRIGGERS = ("cli", "schedule", "api")
-RUN_STATUSES = ("running", "succeeded", "failed")
+# queued: recorded, waiting for a worker; partial: some forecasters failed, the others
+# finished; abandoned: its process died (reaped); cancelled: stopped by a signal or shutdown
+RUN_STATUSES = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "partial",
+    "abandoned",
+    "cancelled",
+)
 STEP_STATUSES = ("running", "succeeded", "failed", "skipped")
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
@@ -107,6 +117,10 @@ runs = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("config_hash", sa.String(64), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    # the process that runs it and its last sign of life (migration 0006)
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("heartbeat_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint(_in("trigger", RUN_TRIGGERS), name="trigger"),
     sa.CheckConstraint(_in("status", RUN_STATUSES), name="status"),
 )

@@ -48,6 +48,8 @@ def evaluate(ctx: RunContext) -> StepOutcome:
     rows_in = promoted = 0
     task = ctx.progress.task("evaluate", total=len(ctx.forecasters))
     for name, spec in ctx.forecasters.items():
+        if name in ctx.failures:  # its training failed this run: its champion stays
+            continue
         version = ctx.candidates.get(name)
         if version is None:
             challenger = ctx.store.version_for(name, "challenger")

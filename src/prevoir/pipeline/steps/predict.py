@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 
 from prevoir.domain.columns import DS, ORIGIN, UNIQUE_ID
+from prevoir.domain.records import ModelVersion
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.models.base import Exogenous, Forecaster
 from prevoir.models.factory import make_model
 from prevoir.pipeline.catchup import BLOCK, REFIT_AT, plan_blocks, plan_origins
 from prevoir.pipeline.context import RunContext
+from prevoir.pipeline.isolation import Isolation
 from prevoir.pipeline.steps.inputs import (
     last_observation_times,
     missing_input,
@@ -46,34 +48,46 @@ def predict(ctx: RunContext) -> StepOutcome:
     """
     rows_in = written = 0
     export = PredictionsFile(ctx.run_dir("predict") / PREDICTIONS, ctx.forecasters.values())
+    isolation = Isolation(ctx, "predict")  # one forecaster's failure stops only it
     for name, spec in ctx.forecasters.items():
         champion = ctx.store.version_for(name, "champion")
         if champion is None:
             raise missing_input(ctx, spec, "predict", f"a champion model of {name!r}")
-        last_issued = ctx.store.last_origins(name)
-        origins = plan_origins(
-            last_observation_times(ctx, spec),
-            last_issued,
-            freq=spec.freq,
-            catchup=spec.catchup,
-        )
-        if spec.series:
-            origins = origins[origins[UNIQUE_ID].isin(spec.series)]
-        if origins.empty:
-            ctx.notes.append(f"{name}: forecasts are up to date")
-            continue
-        plan = plan_blocks(origins, last_issued, freq=spec.freq, catchup=spec.catchup)
-        model = ctx.store.load_model(champion.id)
-        history = read_history(ctx, spec, step="predict")
-        exog = read_exogenous(ctx, spec, step="predict")
-        rows_in += len(plan)
-        batch = Batch(spec, model, champion.id, export)
-        written += _predict_blocks(ctx, batch, history, plan, exog)
-        refits = plan[REFIT_AT].nunique()
-        note = f"{name}: {len(plan)} new origin(s) forecast"
-        ctx.notes.append(note + (f", {refits} catch-up refit(s)" if refits else ""))
+        with isolation.forecaster(name):
+            n_in, n_out = _predict_one(ctx, spec, champion, export)
+            rows_in, written = rows_in + n_in, written + n_out
+    isolation.finish(len(ctx.forecasters))
     files = (export.path,) if export.rows else ()
     return StepOutcome(rows_in=rows_in, rows_out=written, files=files)
+
+
+def _predict_one(
+    ctx: RunContext, spec: ForecasterSpec, champion: ModelVersion, export: PredictionsFile
+) -> tuple[int, int]:
+    """Catch up one forecaster from its champion; (origins planned, forecasts written)."""
+    name = spec.name
+    last_issued = ctx.store.last_origins(name)
+    origins = plan_origins(
+        last_observation_times(ctx, spec),
+        last_issued,
+        freq=spec.freq,
+        catchup=spec.catchup,
+    )
+    if spec.series:
+        origins = origins[origins[UNIQUE_ID].isin(spec.series)]
+    if origins.empty:
+        ctx.notes.append(f"{name}: forecasts are up to date")
+        return 0, 0
+    plan = plan_blocks(origins, last_issued, freq=spec.freq, catchup=spec.catchup)
+    model = ctx.store.load_model(champion.id)
+    history = read_history(ctx, spec, step="predict")
+    exog = read_exogenous(ctx, spec, step="predict")
+    batch = Batch(spec, model, champion.id, export)
+    written = _predict_blocks(ctx, batch, history, plan, exog)
+    refits = plan[REFIT_AT].nunique()
+    note = f"{name}: {len(plan)} new origin(s) forecast"
+    ctx.notes.append(note + (f", {refits} catch-up refit(s)" if refits else ""))
+    return len(plan), written
 
 
 @dataclass(frozen=True)

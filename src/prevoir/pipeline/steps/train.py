@@ -16,6 +16,7 @@ from prevoir.domain.specs import ForecasterSpec
 from prevoir.models.factory import make_model
 from prevoir.pipeline.context import RunContext
 from prevoir.pipeline.gates import training_facts
+from prevoir.pipeline.isolation import Isolation
 from prevoir.pipeline.steps.inputs import FEATURES_KIND, missing_input
 from prevoir.pipeline.steps.outcome import StepOutcome
 
@@ -31,19 +32,22 @@ def train(ctx: RunContext) -> StepOutcome:
     rows_in = 0
     files: list[Path] = []
     task = ctx.progress.task("train", total=len(ctx.forecasters))
+    isolation = Isolation(ctx, "train")  # one forecaster's failure stops only it
     for name, spec in ctx.forecasters.items():
         path = ctx.store.latest_artifact(subject=name, kind=FEATURES_KIND)
         if path is None:
             raise missing_input(ctx, spec, "train", f"the feature table of {name!r}")
-        design = pd.read_parquet(path)
-        model = make_model(spec).fit_design(design)
-        version = ctx.store.save_model(
-            model, metadata=_metadata(spec, design, run_id=ctx.run_id, profile=ctx.profile)
-        )
-        ctx.candidates[name] = version
-        files.append(_write_model_json(ctx, name, version))
-        rows_in += len(design)
+        with isolation.forecaster(name):
+            design = pd.read_parquet(path)
+            model = make_model(spec).fit_design(design)
+            version = ctx.store.save_model(
+                model, metadata=_metadata(spec, design, run_id=ctx.run_id, profile=ctx.profile)
+            )
+            ctx.candidates[name] = version
+            files.append(_write_model_json(ctx, name, version))
+            rows_in += len(design)
         task.advance()
+    isolation.finish(len(ctx.forecasters))
     return StepOutcome(rows_in=rows_in, rows_out=len(ctx.candidates), files=tuple(files))
 
 

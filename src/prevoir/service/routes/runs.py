@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from prevoir.domain.records import Run
 from prevoir.service.auth import Reader, Writer
 from prevoir.service.routes import API_PREFIX
+from prevoir.service.runs import QueueFullError
 from prevoir.service.state import ServiceState, get_state
 from prevoir.workflows.runs import recent_runs, run_record
 
@@ -28,10 +29,10 @@ class RunRequest(BaseModel):
 
 
 class RunAccepted(BaseModel):
-    """A run that was recorded and is running in the background."""
+    """A run that was recorded and waits for a worker (then runs in its own process)."""
 
     run_id: int
-    status: str = "running"
+    status: str = "queued"
 
 
 class StepPublic(BaseModel):
@@ -62,6 +63,9 @@ class RunPublic(BaseModel):
     duration_s: float | None
     error: str | None
     steps: list[StepPublic]
+    host: str | None = None  # the process that runs (ran) it
+    pid: int | None = None
+    heartbeat_at: datetime | None = None  # its last sign of life
 
 
 def _public(run: Run) -> RunPublic:
@@ -76,6 +80,9 @@ def _public(run: Run) -> RunPublic:
         duration_s=run.duration_s,
         error=run.error,
         steps=[StepPublic.model_validate(step) for step in run.step_records],
+        host=run.host,
+        pid=run.pid,
+        heartbeat_at=run.heartbeat_at,
     )
 
 
@@ -85,13 +92,24 @@ def _public(run: Run) -> RunPublic:
     responses={
         400: {"description": "unknown step name"},
         409: {"description": "a forecaster this run would train is being trained"},
+        429: {"description": "the run queue is full; retry after Retry-After seconds"},
     },
 )
 def start_run(
     _caller: Writer, state: State, response: Response, body: RunRequest | None = None
 ) -> RunAccepted:
-    """Start a run of ``steps`` (all by default); answers at once with its id."""
-    run_id = state.runs.submit(body.steps if body else None, trigger="api")
+    """Queue a run of ``steps`` (all by default); answers at once with its id.
+
+    A refused request (409, 429) records no run.
+    """
+    try:
+        run_id = state.runs.submit(body.steps if body else None, trigger="api")
+    except QueueFullError as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=str(exc),
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
     response.headers["Location"] = f"{API_PREFIX}/runs/{run_id}"
     return RunAccepted(run_id=run_id)
 
@@ -106,5 +124,5 @@ def runs(
 
 @router.get("/runs/{run_id}", responses={404: {"description": "no such run"}})
 def run(run_id: int, _caller: Reader, state: State) -> RunPublic:
-    """One run with its steps (poll it until ``status`` is no longer ``running``)."""
+    """One run with its steps (poll it while ``status`` is ``queued`` or ``running``)."""
     return _public(run_record(state.project, run_id))
