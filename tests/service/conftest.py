@@ -98,7 +98,7 @@ def service_client(
         init_project(project, example=example)
         overrides["service"] = {"scheduler": False, **overrides.get("service", {})}
         settings = load_settings(project, overrides={"store": {"url": store_url}, **overrides})
-        secret = settings.service.signing_secret()
+        secret = settings.service.signing_secret(settings.project_dir)
         client = TestClient(create_app(settings))  # migrates the store
         client.__enter__()
         started.append(client)

@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     The project is opened once here, its store migrated to the head; the app's lifespan
     closes it.
     """
-    secret = settings.service.signing_secret()
+    secret = settings.service.signing_secret(settings.project_dir)
     jobs = scheduled_jobs(settings) if settings.service.scheduler else []  # ConfigError: cron
     project = open_project(settings, migrate=True)
     state = ServiceState(project=project, secret=secret, metrics=ServiceMetrics())
