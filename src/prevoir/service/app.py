@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,6 +15,7 @@ from prevoir.config import Settings
 from prevoir.service import dashboard
 from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
+from prevoir.service.jsonbody import MAX_INT, StrictJsonMiddleware
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.middleware import LatencyMiddleware
 from prevoir.service.routes import auth, forecasts, health, models, runs, series
@@ -63,11 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.prevoir = state
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(series.router)
-    app.include_router(forecasts.router)
-    app.include_router(runs.router)
-    app.include_router(models.router)
+    for router in (auth.router, series.router, forecasts.router, runs.router, models.router):
+        app.include_router(router, dependencies=[Depends(ids_in_range)])
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
 
@@ -75,5 +73,17 @@ def create_app(settings: Settings) -> FastAPI:
     def metrics(_caller: Reader) -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(StrictJsonMiddleware, max_body_bytes=settings.service.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=state.metrics)
     return app
+
+
+async def ids_in_range(request: Request) -> None:
+    """404 for a path id (``…_id``) no store can hold (beyond 2^63-1, or below 1), before a
+    route sends it to a driver that would overflow."""
+    for name, value in request.path_params.items():
+        digits = str(value).lstrip("-")
+        if not (name.endswith("_id") and digits.isascii() and digits.isdigit()):
+            continue
+        if len(digits) > len(str(MAX_INT)) or not 1 <= int(value) <= MAX_INT:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {name[:-3]} {value}")
