@@ -53,6 +53,11 @@ class ServiceSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     token_minutes: int = Field(default=60, ge=1)
+    # failed logins allowed per user name / per client address before each try waits
+    # (1 s, doubling, up to login_max_delay_s); see prevoir.service.throttle
+    login_attempts: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=20, ge=1)
+    login_max_delay_s: float = Field(default=900.0, gt=0)
     max_body_bytes: int = Field(default=10_000_000, ge=1024)  # larger bodies get 413
     scheduler: bool = True  # False: serve the API and dashboard only
     schedule: dict[str, ScheduledJobSettings] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ role gets 403.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -19,7 +20,15 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 
 from prevoir.service.state import ServiceState, get_state
-from prevoir.workflows.access import Principal, authenticate_key, user_role
+from prevoir.service.throttle import retry_after_header
+from prevoir.workflows.access import (
+    Principal,
+    authenticate_key,
+    authenticate_password,
+    user_role,
+)
+
+logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 COOKIE = "prevoir_token"
@@ -32,6 +41,49 @@ def issue_token(principal: Principal, *, secret: str, minutes: int) -> str:
     claims = {"sub": principal.name, "role": principal.role, "iat": now}
     claims["exp"] = now + timedelta(minutes=minutes)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+class TooManyAttemptsError(HTTPException):
+    """429: this user name or address failed too often; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        header = retry_after_header(retry_after)
+        super().__init__(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many failed logins; try again in {header} s",
+            headers={"Retry-After": header},
+        )
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a proxy: the proxy's, unless uvicorn trusts its headers)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def password_login(
+    state: ServiceState, request: Request, username: str, password: str
+) -> Principal | None:
+    """The user if ``password`` is theirs, else None; ``TooManyAttemptsError`` (the password
+    unchecked) while this user name or the caller's address must wait
+    (``prevoir.service.throttle``). Failures are counted, logged and exported."""
+    address = client_address(request)
+    wait = state.throttle.retry_after(username, address)
+    if wait is not None:
+        seconds, key = wait
+        state.metrics.login_throttled.labels(key).inc()
+        logger.warning(
+            "login of %r from %s throttled (%s): retry in %.0f s", username, address, key, seconds
+        )
+        raise TooManyAttemptsError(seconds)
+    principal = authenticate_password(state.project, username, password)
+    if principal is None:
+        state.throttle.failed(username, address)
+        state.metrics.login_failures.inc()
+        logger.info("failed login of %r from %s", username, address)
+    else:
+        state.throttle.succeeded(username)
+    return principal
 
 
 def _unauthorized(detail: str) -> HTTPException:

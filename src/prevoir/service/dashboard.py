@@ -19,10 +19,16 @@ from fastapi.templating import Jinja2Templates
 
 from prevoir import __version__
 from prevoir.errors import NotFoundError
-from prevoir.service.auth import COOKIE, issue_token, principal_from
+from prevoir.service.auth import (
+    COOKIE,
+    TooManyAttemptsError,
+    issue_token,
+    password_login,
+    principal_from,
+)
 from prevoir.service.state import ServiceState, get_state
 from prevoir.workflows import dashboard as views
-from prevoir.workflows.access import Principal, authenticate_password
+from prevoir.workflows.access import Principal
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -62,7 +68,13 @@ def login(
     password: Annotated[str, Form()],
 ) -> Response:
     """Check the password; on success set the token cookie and go to the dashboard."""
-    principal = authenticate_password(state.project, username, password)
+    try:
+        principal = password_login(state, request, username, password)
+    except TooManyAttemptsError as exc:
+        context = {"error": f"{exc.detail[0].upper()}{exc.detail[1:]}.", "username": username}
+        return TEMPLATES.TemplateResponse(
+            request, "login.html", context, status_code=exc.status_code, headers=exc.headers
+        )
     if principal is None:
         context = {"error": "Wrong user name or password.", "username": username}
         return TEMPLATES.TemplateResponse(

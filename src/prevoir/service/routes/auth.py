@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from prevoir.service.auth import Reader, issue_token
+from prevoir.service.auth import Reader, issue_token, password_login
 from prevoir.service.routes import API_PREFIX
 from prevoir.service.state import ServiceState, get_state
-from prevoir.workflows.access import authenticate_password
 
 router = APIRouter(prefix=API_PREFIX, tags=["auth"])
 
@@ -31,13 +30,20 @@ class Me(BaseModel):
     role: str
 
 
-@router.post("/token", responses={401: {"description": "wrong user name or password"}})
+@router.post(
+    "/token",
+    responses={
+        401: {"description": "wrong user name or password"},
+        429: {"description": "too many failed logins: wait Retry-After seconds"},
+    },
+)
 def token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     state: Annotated[ServiceState, Depends(get_state)],
 ) -> Token:
-    """Exchange a user name and password for a bearer token."""
-    principal = authenticate_password(state.project, form.username, form.password)
+    """Exchange a user name and password for a bearer token (throttled after failures)."""
+    principal = password_login(state, request, form.username, form.password)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -1,0 +1,145 @@
+"""Attacks on authentication, on SQLite and PostgreSQL: forged, tampered, unsigned and
+expired tokens, password guessing, cross-site requests riding the dashboard's cookie, and a
+token reused after logout."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from prevoir.service.state import ServiceState
+from tests.reliability.conftest import PASSWORD, Service
+
+
+def _state(service: Service) -> ServiceState:
+    state: ServiceState = service.client.app.state.prevoir  # type: ignore[attr-defined]
+    return state
+
+
+def _clock(service: Service) -> list[float]:
+    """A hand-moved clock for the login throttle: ``now[0] += 10`` waits 10 s."""
+    now = [1000.0]
+    _state(service).throttle.clock = lambda: now[0]
+    return now
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _me(service: Service, token: str) -> int:
+    headers = {"Authorization": f"Bearer {token}"}
+    return service.client.get("/api/v1/me", headers=headers).status_code
+
+
+def test_forged_tokens_are_refused(service_client: Callable[..., Service], db_url: str) -> None:
+    service = service_client(db_url)
+    good = service.tokens["rita"]
+    header, payload, signature = good.split(".")
+    claims = jwt.decode(good, options={"verify_signature": False})
+    admin = _b64({**claims, "role": "admin", "sub": "alice"})
+    forged = {
+        "tampered role": f"{header}.{admin}.{signature}",
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({**claims, 'sub': 'alice'})}.",
+        "alg none, no dot": f"{_b64({'alg': 'none'})}.{_b64(claims)}",
+        "other secret": jwt.encode({**claims, "sub": "alice"}, "x" * 48, "HS256"),
+        "HS512 own claims": jwt.encode(claims, "y" * 64, "HS512"),
+        "expired": jwt.encode(
+            {**claims, "exp": datetime.now(UTC) - timedelta(seconds=1)}, "z" * 48, "HS256"
+        ),
+        "garbage": "not.a.token",
+        "empty signature": f"{header}.{payload}.",
+    }
+    assert _me(service, good) == 200
+    assert {name: _me(service, token) for name, token in forged.items()} == dict.fromkeys(
+        forged, 401
+    )
+
+
+def test_an_expired_token_signed_with_the_real_secret_is_refused(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    claims = jwt.decode(service.tokens["rita"], options={"verify_signature": False})
+    claims["exp"] = int((datetime.now(UTC) - timedelta(seconds=5)).timestamp())
+    expired = jwt.encode(claims, _state(service).secret, "HS256")
+    answer = service.client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401 and "expired" in answer.json()["detail"]
+
+
+def _login(service: Service, user: str, password: str) -> tuple[int, str | None]:
+    answer = service.client.post("/api/v1/token", data={"username": user, "password": password})
+    return answer.status_code, answer.headers.get("Retry-After")
+
+
+def test_password_guessing_is_throttled_per_user_with_a_doubling_delay(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    now = _clock(service)
+    assert [_login(service, "rita", f"guess {i}")[0] for i in range(5)] == [401] * 5
+    # the sixth try waits 1 s, and the right password is not even checked meanwhile
+    assert _login(service, "rita", PASSWORD) == (429, "1")
+    assert _login(service, "RITA", "guess") == (429, "1")  # names are compared case-folded
+    now[0] += 1.1
+    assert _login(service, "rita", "guess 6") == (401, None)
+    assert _login(service, "rita", PASSWORD) == (429, "2")  # then 2 s, 4 s, ...
+    now[0] += 2.1
+    assert _login(service, "rita", "guess 7")[0] == 401
+    assert _login(service, "rita", "guess 8") == (429, "4")
+    # other users are not locked out by rita's attacker (another address: see below)
+    assert _login(service, "wendy", PASSWORD)[0] == 200
+    now[0] += 4.1
+    assert _login(service, "rita", PASSWORD)[0] == 200  # a success clears rita's failures
+    assert [_login(service, "rita", f"again {i}")[0] for i in range(5)] == [401] * 5
+    metrics = service.client.get("/metrics", headers=service.auth("rita")).text
+    assert "prevoir_login_failures_total 12.0" in metrics
+    assert 'prevoir_login_throttled_total{key="user"} 4.0' in metrics
+
+
+def test_one_address_trying_many_names_is_throttled(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    _clock(service)
+    codes = [_login(service, f"user{i}", "guess")[0] for i in range(20)]
+    assert codes == [401] * 20
+    assert _login(service, "alice", PASSWORD) == (429, "1")  # a real name: still waits
+    metrics = service.client.get("/metrics", headers=service.auth("rita")).text
+    assert 'prevoir_login_throttled_total{key="address"} 1.0' in metrics
+
+
+def test_the_dashboard_login_form_is_throttled_too(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    _clock(service)
+    for i in range(5):
+        answer = service.client.post("/login", data={"username": "rita", "password": f"g{i}"})
+        assert answer.status_code == 401
+    answer = service.client.post(
+        "/login", data={"username": "rita", "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "1"
+    assert "Too many failed logins" in answer.text
+    assert "prevoir_token" not in answer.cookies
+
+
+@pytest.mark.parametrize("user", ["alice"])
+def test_throttle_state_is_bounded(
+    service_client: Callable[..., Service], db_url: str, user: str
+) -> None:
+    """Random user names cannot grow the table without limit."""
+    service = service_client(db_url)
+    throttle = _state(service).throttle
+    throttle.policy = type(throttle.policy)(max_keys=50)
+    for i in range(200):
+        throttle.failed(f"random-{i}", f"10.0.{i // 256}.{i % 256}")
+    assert len(throttle._failures) <= 50
+    assert _login(service, user, PASSWORD)[0] == 200
