@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -175,8 +176,15 @@ def test_login_sets_the_token_cookie_and_wrong_passwords_do_not(client: TestClie
     # the cookie is the API's credential too
     assert client.get("/api/v1/me").json() == {"name": USER, "role": "read"}
 
-    assert client.post("/logout").headers["location"] == "/login"
+    assert client.post("/logout").status_code == 403  # no CSRF token: not logged out
+    assert client.get("/").status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert csrf is not None
+    answer = client.post("/logout", data={"csrf_token": csrf.group(1)})
+    assert answer.headers["location"] == "/login"
     assert client.get("/").status_code == 303
+    client.cookies.set("prevoir_token", cookie.split(";")[0].split("=", 1)[1])
+    assert client.get("/api/v1/me").status_code == 401  # the cookie itself is revoked
 
 
 def test_a_tampered_cookie_is_not_a_login(client: TestClient) -> None:

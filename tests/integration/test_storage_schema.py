@@ -36,6 +36,7 @@ EXPECTED_TABLES = {
     "locks",
     "model_versions",
     "observations",
+    "revoked_tokens",
     "run_steps",
     "runs",
     "schedule_firings",

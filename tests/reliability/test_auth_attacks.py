@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from prevoir.service.state import ServiceState
+from prevoir.workflows.access import create_key
+from tests.projects import opened
 from tests.reliability.conftest import PASSWORD, Service
 
 
@@ -143,3 +147,87 @@ def test_throttle_state_is_bounded(
         throttle.failed(f"random-{i}", f"10.0.{i // 256}.{i % 256}")
     assert len(throttle._failures) <= 50
     assert _login(service, user, PASSWORD)[0] == 200
+
+
+def _dashboard_login(service: Service, user: str) -> str:
+    """Log ``user`` in through the dashboard form; the CSRF token its page carries."""
+    done = service.client.post("/login", data={"username": user, "password": PASSWORD})
+    assert done.status_code == 200, done.text  # followed the redirect to the dashboard
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', done.text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_cookie_authenticated_changes_need_the_csrf_token(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    csrf = _dashboard_login(service, "alice")
+    client = service.client
+    path = "/api/v1/models/123/promote"  # an admin-only change; no such version: 404
+    assert client.get("/api/v1/me").status_code == 200  # reading needs no CSRF token
+    assert client.post(path, json={"reason": "x"}).status_code == 403
+    wrong = {"X-CSRF-Token": "0" * 64}
+    assert client.post(path, json={"reason": "x"}, headers=wrong).status_code == 403
+    right = {"X-CSRF-Token": csrf}
+    assert client.post(path, json={"reason": "x"}, headers=right).status_code == 404
+    # bearer and API-key callers are not asked for one (a browser never sends those alone)
+    client.cookies.clear()
+    assert client.post(path, json={"reason": "x"}, headers=service.auth("alice")).status_code == 404
+
+
+def test_a_cross_site_logout_form_without_the_token_logs_nobody_out(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    _dashboard_login(service, "rita")
+    answer = service.client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert service.client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_a_token_used_after_logout_is_refused(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    token = service.client.post(
+        "/api/v1/token", data={"username": "wendy", "password": PASSWORD}
+    ).json()["access_token"]
+    other = service.client.post(
+        "/api/v1/token", data={"username": "wendy", "password": PASSWORD}
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert service.client.post("/api/v1/logout", headers=bearer).status_code == 204
+    answer = service.client.get("/api/v1/me", headers=bearer)
+    assert answer.status_code == 401 and "logged out" in answer.json()["detail"]
+    assert service.client.post("/api/v1/logout", headers=bearer).status_code == 401
+    assert _me(service, other) == 200  # only that session ends
+    with service.engine.connect() as conn:  # in the store: every server refuses it
+        revoked = conn.execute(sa.text("SELECT username FROM revoked_tokens")).scalars().all()
+    assert revoked == ["wendy"]
+
+
+def test_a_dashboard_cookie_reused_after_logout_is_refused(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    csrf = _dashboard_login(service, "rita")
+    cookie = service.client.cookies["prevoir_token"]
+    done = service.client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "prevoir_token" not in service.client.cookies
+    service.client.cookies.set("prevoir_token", cookie)  # a copy kept by an attacker
+    assert service.client.get("/", follow_redirects=False).status_code == 303
+    assert service.client.get("/api/v1/me").status_code == 401
+
+
+def test_api_keys_do_not_log_out_and_tokens_without_an_id_are_refused(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    key = create_key(opened(service.settings), "bot", "read")[1]
+    answer = service.client.post("/api/v1/logout", headers={"X-API-Key": key})
+    assert answer.status_code == 400 and "keys revoke" in answer.json()["detail"]
+    claims = jwt.decode(service.tokens["rita"], options={"verify_signature": False})
+    del claims["jti"]  # a token that could never be revoked
+    assert _me(service, jwt.encode(claims, _state(service).secret, "HS256")) == 401

@@ -101,7 +101,8 @@ def _claims(token: str) -> dict[str, Any]:
 def test_expired_token_is_refused(client: TestClient, settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(minutes=5)
     secret = dev_secret(settings.project_dir)
-    token = jwt.encode({"sub": "alice", "role": "admin", "exp": past}, secret, "HS256")
+    claims = {"sub": "alice", "role": "admin", "exp": past, "jti": "j"}
+    token = jwt.encode(claims, secret, "HS256")
     answer = client.get("/api/v1/me", headers=_bearer(token))
     assert answer.status_code == 401
     assert "expired" in answer.json()["detail"]

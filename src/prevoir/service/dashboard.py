@@ -5,7 +5,8 @@ Pages are rendered on the server (Jinja2); the chart is drawn by uPlot, shipped 
 selected series' data as JSON; changing the series, horizon or window fetches
 ``/dashboard/data/chart`` and redraws without a reload. Logging in sets the ``prevoir_token``
 cookie (HttpOnly, SameSite=Lax) holding the same JWT the API hands out, checked by the same
-code as every API request.
+code as every API request; logging out revokes it in the store. Forms that change something
+carry the session's CSRF token (``csrf_token``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from prevoir import __version__
 from prevoir.errors import NotFoundError
 from prevoir.service.auth import (
     COOKIE,
+    CSRF_FIELD,
     TooManyAttemptsError,
+    check_csrf,
+    csrf_token,
     issue_token,
+    log_out,
     password_login,
     principal_from,
+    token_claims,
 )
 from prevoir.service.state import ServiceState, get_state
 from prevoir.workflows import dashboard as views
@@ -95,8 +101,22 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Forget the token cookie and go back to the login form."""
+def logout(
+    request: Request,
+    state: State,
+    csrf: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
+) -> Response:
+    """Revoke the session (with its CSRF token, else 403), forget the cookie and go back to
+    the login form. A cookie that is already invalid is just forgotten."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        try:
+            check_csrf(csrf, token, state)
+        except HTTPException as exc:
+            if exc.status_code != status.HTTP_401_UNAUTHORIZED:
+                raise
+        else:
+            log_out(token, state)
     response = _login_redirect()
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -117,8 +137,10 @@ def index(
         return _login_redirect()
     settings = state.settings
     spec = views.resolve_spec(state.project, forecaster)
+    cookie = request.cookies[COOKIE]  # the viewer's: checked just above
     context: dict[str, Any] = {
         "viewer": viewer,
+        "csrf": csrf_token(token_claims(cookie, state.secret), state.secret),
         "version": __version__,
         "profile": settings.profile,
         "forecasters": list(settings.forecasters),

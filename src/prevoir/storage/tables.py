@@ -43,6 +43,7 @@ __all__ = [
     "metadata",
     "model_versions",
     "observations",
+    "revoked_tokens",
     "run_steps",
     "runs",
     "schedule_firings",
@@ -242,6 +243,17 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+# Tokens logged out before they expire (their ``jti``): refused until ``expires_at``, then
+# deleted (migration 0007).
+revoked_tokens = sa.Table(
+    "revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=False),
 )
 
 # One row per firing of a scheduled job: the primary key makes the first server to insert

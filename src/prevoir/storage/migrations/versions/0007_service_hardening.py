@@ -1,0 +1,44 @@
+"""Service hardening: revoked dashboard/API sessions.
+
+``revoked_tokens`` holds the ``jti`` of every token logged out before it expired; a token
+whose ``jti`` is there is refused. Rows are useless once ``expires_at`` passes and are
+deleted then.
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# timestamptz on PostgreSQL, epoch microseconds on SQLite (see prevoir.storage.types).
+UTC_TIME = sa.DateTime(timezone=True).with_variant(sa.BigInteger(), "sqlite")
+
+
+def upgrade() -> None:
+    """Create ``revoked_tokens``."""
+    op.create_table(
+        "revoked_tokens",
+        sa.Column("jti", sa.String(64), nullable=False),
+        sa.Column("username", sa.String(100), nullable=False),
+        sa.Column("expires_at", UTC_TIME, nullable=False),
+        sa.Column("revoked_at", UTC_TIME, nullable=False),
+        sa.PrimaryKeyConstraint("jti", name="pk_revoked_tokens"),
+    )
+    op.create_index("ix_revoked_tokens_expires_at", "revoked_tokens", ["expires_at"])
+
+
+def downgrade() -> None:
+    """Drop ``revoked_tokens`` (logged-out tokens work again until they expire)."""
+    op.drop_index("ix_revoked_tokens_expires_at", table_name="revoked_tokens")
+    op.drop_table("revoked_tokens")
