@@ -356,16 +356,20 @@ def test_dashboard_in_chromium(server: str, project: Project, tmp_path: Path) ->
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"{server}/")
-            page.wait_for_function("window.prevoirDashboard && window.prevoirDashboard.loads >= 1")
+            # predicates as functions: an expression string is run through eval, which the
+            # dashboard's CSP (no unsafe-eval) refuses
+            page.wait_for_function(
+                "() => window.prevoirDashboard && window.prevoirDashboard.loads >= 1"
+            )
             lengths = page.evaluate(DRAWN_LENGTHS)
             assert lengths[0] > 24 * 7  # a week of hours before the origin, plus the path
             assert min(lengths[1:]) > 0  # actuals, forecast path, bands, h-step forecasts
             assert page.evaluate("window.prevoirDashboard.data.unique_id") == "fremont"
 
             page.select_option("#series", SECOND)
-            page.wait_for_function(f"window.prevoirDashboard.data.unique_id === '{SECOND}'")
+            page.wait_for_function(f"() => window.prevoirDashboard.data.unique_id === '{SECOND}'")
             page.select_option("#horizon", "6")
-            page.wait_for_function("window.prevoirDashboard.data.horizon === 6")
+            page.wait_for_function("() => window.prevoirDashboard.data.horizon === 6")
             offsets = page.evaluate(OFFSETS)
             assert len(offsets) >= ORIGINS - 6
             assert offsets == pytest.approx([6.0] * len(offsets))

@@ -1,16 +1,18 @@
 """Hostile HTTP input gets a 4xx naming what is wrong, never a 500, on SQLite and PostgreSQL:
 JSON with NaN, infinities, 1e309, huge integers, lone surrogates or bytes that are not UTF-8
-on every endpoint that accepts JSON, and path ids no store can hold."""
+on every endpoint that accepts JSON, and path ids no store can hold. Every page carries the
+security headers (a CSP without inline code) and the API schema is for readers only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
 from prevoir.service.jsonbody import BadJsonError, check_json
-from tests.reliability.conftest import Service
+from tests.reliability.conftest import PASSWORD, Service
 
 # every endpoint that reads a JSON body, with a body where @V@ is a number and @S@ a string
 JSON_ENDPOINTS = {
@@ -100,3 +102,67 @@ def test_path_ids_no_store_can_hold_are_not_found(
         f"/api/v1/models/{2**63}/promote", headers=service.auth("alice"), json={"reason": "x"}
     )
     assert answer.status_code in (404, 422), answer.text
+
+
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+def _check_headers(answer: object, where: str) -> list[str]:
+    headers = answer.headers  # type: ignore[attr-defined]
+    wrong = [
+        f"{where}: {k}={headers.get(k)}" for k, v in SECURITY_HEADERS.items() if headers.get(k) != v
+    ]
+    csp = headers.get("content-security-policy", "")
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+    if directives.get("script-src") != "'self'" or "unsafe" in csp:
+        wrong.append(f"{where}: CSP {csp!r}")
+    if directives.get("frame-ancestors") != "'none'":
+        wrong.append(f"{where}: CSP frame-ancestors {csp!r}")
+    return wrong
+
+
+def test_every_html_page_has_the_security_headers_and_no_inline_code(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    client = service.client
+    pages = {"login form": client.get("/login")}
+    pages["failed login"] = client.post("/login", data={"username": "rita", "password": "no"})
+    done = client.post("/login", data={"username": "rita", "password": PASSWORD})
+    pages["dashboard"] = done
+    pages["dashboard, other forecaster"] = client.get("/?forecaster=fremont_weekly_naive")
+    pages["dashboard, unknown forecaster"] = client.get("/?forecaster=nope")
+    wrong = []
+    for where, answer in pages.items():
+        wrong += _check_headers(answer, where)
+        if answer.headers["content-type"].startswith("text/html"):
+            html = answer.text
+            scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+            wrong += [f"{where}: inline script {s}" for s in scripts if "application/json" not in s]
+            wrong += [f"{where}: inline style" for _ in re.findall(r"<style|\sstyle=", html)]
+            wrong += [f"{where}: inline handler" for _ in re.findall(r"\son[a-z]+=", html)]
+            wrong += [
+                f"{where}: external {u}" for u in re.findall(r'(?:src|href)="(https?:)', html)
+            ]
+    assert pages["dashboard"].status_code == 200 and "chart" in pages["dashboard"].text
+    for path in ["/static/dashboard.js", "/api/v1/me", "/healthz"]:
+        wrong += _check_headers(client.get(path), path)
+    assert wrong == []
+
+
+def test_the_api_schema_is_for_readers_and_no_cdn_docs_are_served(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    client = service.client
+    assert client.get("/openapi.json").status_code == 401
+    schema = client.get("/openapi.json", headers=service.auth("rita"))
+    assert schema.status_code == 200 and "/api/v1/series" in schema.json()["paths"]
+    for path in ["/docs", "/redoc", "/docs/oauth2-redirect"]:
+        answer = client.get(path, headers=service.auth("rita"))
+        assert answer.status_code == 404, path
+        assert "cdn" not in answer.text.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import Response
@@ -17,7 +18,7 @@ from prevoir.service.auth import Reader
 from prevoir.service.errors import install_error_handlers
 from prevoir.service.jsonbody import MAX_INT, StrictJsonMiddleware
 from prevoir.service.metrics import ServiceMetrics
-from prevoir.service.middleware import LatencyMiddleware
+from prevoir.service.middleware import LatencyMiddleware, SecurityHeadersMiddleware
 from prevoir.service.routes import auth, forecasts, health, models, runs, series
 from prevoir.service.scheduler import JobScheduler
 from prevoir.service.state import ServiceState
@@ -60,6 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
         description="Forecasts of many time series, kept up to date.",
         lifespan=lifespan,
         max_body_size=settings.service.max_body_bytes,  # larger bodies, declared or streamed: 413
+        # no Swagger UI or ReDoc: FastAPI's load their scripts from a CDN, with inline code
+        # the CSP refuses; the schema is served below, to the read role only
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.prevoir = state
     install_error_handlers(app)
@@ -69,11 +75,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_caller: Reader) -> dict[str, Any]:
+        return app.openapi()
+
     @app.get("/metrics", include_in_schema=False)
     def metrics(_caller: Reader) -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(StrictJsonMiddleware, max_body_bytes=settings.service.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(LatencyMiddleware, metrics=state.metrics)
     return app
 
