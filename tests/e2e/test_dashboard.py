@@ -375,6 +375,12 @@ def test_dashboard_in_chromium(server: str, project: Project, tmp_path: Path) ->
             assert offsets == pytest.approx([6.0] * len(offsets))
             assert "horizon=6" in page.url
             assert f"series={SECOND}" in page.url
+            # the series picker searches on the server
+            page.fill("#series-search", "HALF")
+            page.wait_for_function(
+                "() => (window.prevoirDashboard.searchResults || {}).total === 1"
+            )
+            assert page.locator("#series option").all_inner_texts() == [SECOND]
             colors = page.evaluate(CANVAS_COLORS)
             assert colors["orange"] > 200, colors  # the latest path and its bands
             assert colors["blue"] > 200, colors  # the 6-step-ahead forecasts

@@ -41,6 +41,7 @@ EXPECTED_TABLES = {
     "runs",
     "schedule_firings",
     "series",
+    "series_summary",
     "users",
 }
 

@@ -153,3 +153,31 @@ def test_row_cap_and_byte_cap(service_client: Callable[..., Service], tmp_path: 
     error = response.json()["detail"][0]
     assert error["loc"] == ["body", "rows"]
     assert "100,001 rows in one request; the limit is 100,000" in error["msg"]
+
+
+def test_series_list_pages_and_searches_on_the_server(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    rows = [
+        {"unique_id": f"counter-{i:02d}", "ds": "2024-05-01T00:00:00Z", "total": float(i)}
+        for i in range(30)
+    ] + [{"unique_id": "counter-07", "ds": "2024-05-01T01:00:00Z", "total": 1.0}]
+    assert _post(service, rows).status_code == 200
+    reader = service.auth("rita")
+    page = service.client.get(f"{API}/series", params={"limit": 10, "offset": 5}, headers=reader)
+    assert page.headers["X-Total-Count"] == "30"
+    body = page.json()
+    assert [s["unique_id"] for s in body] == [f"counter-{i:02d}" for i in range(5, 15)]
+    seven = body[2]
+    assert seven["rows"] == 2 and seven["last"].startswith("2024-05-01T01:00")
+    found = service.client.get(f"{API}/series", params={"q": "R-2"}, headers=reader)
+    assert found.headers["X-Total-Count"] == "10"
+    assert [s["unique_id"] for s in found.json()][:2] == ["counter-20", "counter-21"]
+    # the dashboard's picker asks the same summary
+    login = {"username": "rita", "password": "correct horse battery"}
+    assert service.client.post("/login", data=login).status_code == 200
+    picked = service.client.get(
+        "/dashboard/data/series", params={"forecaster": "fremont_total", "q": "-1"}
+    )
+    assert picked.json() == {"ids": [f"counter-{i}" for i in range(10, 20)], "total": 10}

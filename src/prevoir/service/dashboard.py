@@ -43,6 +43,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 State = Annotated[ServiceState, Depends(get_state)]
+PICKER_SIZE = 200  # series listed in the picker at once; the search box asks for others
 
 
 def _viewer(request: Request, state: ServiceState) -> Principal | None:
@@ -146,6 +147,7 @@ def index(
         "forecasters": list(settings.forecasters),
         "spec": spec,
         "series_ids": [],
+        "series_total": 0,
         "chart": None,
         "chart_error": None,
         "versions": {"versions": [], "metric_names": []},
@@ -154,8 +156,11 @@ def index(
     project = state.project
     context["runs"] = views.run_history(project)
     if spec is not None:
-        ids = views.forecaster_series(project, spec)
+        ids, total = views.forecaster_series(project, spec, limit=PICKER_SIZE)
+        if series is not None and series not in ids:
+            ids = [series, *ids]  # the chosen one, even beyond the first page
         context["series_ids"] = ids
+        context["series_total"] = total
         context["versions"] = views.model_versions(project, spec)
         chosen = series if series is not None else (ids[0] if ids else None)
         if chosen is not None:
@@ -184,3 +189,19 @@ def chart(
     assert spec is not None  # a named forecaster resolves or raises NotFoundError
     data = views.chart_data(state.project, spec, series, horizon=horizon, window=window)
     return JSONResponse(data)
+
+
+@router.get("/dashboard/data/series")
+def series_search(
+    request: Request,
+    state: State,
+    forecaster: str,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The picker's series of ``forecaster`` containing ``q`` (first ``PICKER_SIZE``)."""
+    if _viewer(request, state) is None:
+        return JSONResponse({"detail": "log in at /login"}, status_code=401)
+    spec = views.resolve_spec(state.project, forecaster)
+    assert spec is not None  # a named forecaster resolves or raises NotFoundError
+    ids, total = views.forecaster_series(state.project, spec, q=q or None, limit=PICKER_SIZE)
+    return JSONResponse({"ids": ids, "total": total})

@@ -48,6 +48,7 @@ __all__ = [
     "runs",
     "schedule_firings",
     "series",
+    "series_summary",
     "users",
 ]
 
@@ -83,6 +84,18 @@ series = sa.Table(
     sa.Column("unique_id", sa.String(200), nullable=False),
     sa.Column("variable", sa.String(200), nullable=False),
     sa.UniqueConstraint("dataset", "unique_id", "variable"),
+)
+
+# Per series: how many rows it stores, its first and last time; maintained by every load in
+# the load's transaction (``storage/series_summary.py``), so listing series never
+# aggregates observations (migration 0007 creates and back-fills it).
+series_summary = sa.Table(
+    "series_summary",
+    metadata,
+    sa.Column("series_id", sa.Integer, primary_key=True),  # references series.id
+    sa.Column("n_obs", sa.BigInteger, nullable=False),
+    sa.Column("first_ds", UtcDateTime(), nullable=True),
+    sa.Column("last_ds", UtcDateTime(), nullable=True),
 )
 
 observations = sa.Table(

@@ -39,14 +39,17 @@ def series_list(
     state: State,
     response: Response,
     dataset: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[SeriesPublic]:
-    """Stored series (one per dataset and ``unique_id``), sorted; the total is in
+    """Stored series (one per dataset and ``unique_id``), sorted, a page at a time; ``q``
+    keeps the ids that contain it (case-insensitive); the number matching is in
     ``X-Total-Count``."""
-    summary = stored.stored_series(state.project, dataset=dataset)
-    response.headers[TOTAL_HEADER] = str(len(summary))
-    page = summary.iloc[offset : offset + limit]
+    page, total = stored.stored_series(
+        state.project, dataset=dataset, q=q, limit=limit, offset=offset
+    )
+    response.headers[TOTAL_HEADER] = str(total)
     return [
         SeriesPublic(
             dataset=row["dataset"],
