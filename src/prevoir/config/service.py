@@ -59,6 +59,14 @@ class ServiceSettings(_Strict):
     login_attempts_per_address: int = Field(default=20, ge=1)
     login_max_delay_s: float = Field(default=900.0, gt=0)
     max_body_bytes: int = Field(default=10_000_000, ge=1024)  # larger bodies get 413
+    # the server's store connections: kept open, extra ones under load, and how long a
+    # request waits for one before it fails (503)
+    # threads that run the sync handlers (FastAPI's default is 40: on a few cores, that many
+    # Python threads fight the event loop for the GIL); keep db_pool_size + overflow above it
+    threads: int = Field(default=8, ge=1, le=200)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
     scheduler: bool = True  # False: serve the API and dashboard only
     schedule: dict[str, ScheduledJobSettings] = Field(default_factory=dict)
 
@@ -76,6 +84,18 @@ class ServiceSettings(_Strict):
                 "print(secrets.token_urlsafe(48))'`)"
             )
         return secret
+
+    def engine_options(self, store_url: str) -> dict[str, object]:
+        """SQLAlchemy engine options for the server's connection pool (none for an
+        in-memory SQLite store, whose single connection is not a pool)."""
+        if ":memory:" in store_url or store_url in ("sqlite://", "sqlite:///"):
+            return {}
+        return {
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_timeout": self.db_pool_timeout_s,
+            "pool_pre_ping": True,
+        }
 
     def check_listen(self, host: str) -> None:
         """``ConfigError`` when ``dev`` would listen on ``host``, an address other machines

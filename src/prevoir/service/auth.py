@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from prevoir.service.state import ServiceState, get_state
 from prevoir.service.throttle import retry_after_header
@@ -181,14 +182,15 @@ async def current_principal(
     """The authenticated caller of ``request`` (a FastAPI dependency); 401 without one, 403
     for a cookie-authenticated change without its CSRF token.
 
-    ``async`` although the lookup is a blocking one-row indexed read: on the event loop it
-    takes well under a millisecond, while a hop through the thread pool costs more than that
-    under load (bench/api: 50 clients on 2 cores; docs/decisions.md).
+    The store read (the user's role and the token's revocation, or the API key) runs in
+    the thread pool, never on the event loop: a store that is slow or locked must delay
+    only the requests that need it, not ``/healthz`` and every other request of the
+    process (docs/decisions.md, "Nothing blocks the event loop").
     """
     credential, from_cookie = credential_of(request)
     if credential is None:
         raise _unauthorized("not authenticated: send a bearer token or an X-API-Key header")
-    principal = principal_from(credential, state)
+    principal = await run_in_threadpool(principal_from, credential, state)
     if from_cookie and request.method not in SAFE_METHODS:
         check_csrf(request.headers.get(CSRF_HEADER), credential, state)
     return principal

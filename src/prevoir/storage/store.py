@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy import exc as sa_exc
 
 from prevoir.domain.urls import mask_url
 from prevoir.errors import EmptyStoreError, StoreError
@@ -96,14 +97,25 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads (no transaction is committed)."""
-        with self.engine.connect() as conn:
+        with self._pooled(), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection in one transaction: all of the block's writes, or none."""
-        with self.engine.begin() as conn:
+        with self._pooled(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _pooled(self) -> Iterator[None]:
+        """``StoreError`` (503 in the service) when no pooled connection frees up in time."""
+        try:
+            yield
+        except sa_exc.TimeoutError as exc:
+            raise StoreError(
+                f"store {mask_url(self.engine.url)}: every pooled connection stayed busy "
+                f"({exc}); retry, or raise service.db_pool_size / db_max_overflow"
+            ) from exc
 
     def close(self) -> None:
         """Close every pooled connection."""
