@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from prevoir.service.state import ServiceState
 from prevoir.workflows.access import create_key
 from tests.projects import opened
-from tests.reliability.conftest import PASSWORD, Service
+from tests.service.conftest import PASSWORD, Service
 
 
 def _state(service: Service) -> ServiceState:

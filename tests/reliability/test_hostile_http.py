@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from prevoir.service.jsonbody import BadJsonError, check_json
-from tests.reliability.conftest import PASSWORD, Service
+from tests.service.conftest import PASSWORD, Service
 
 # every endpoint that reads a JSON body, with a body where @V@ is a number and @S@ a string
 JSON_ENDPOINTS = {

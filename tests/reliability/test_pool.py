@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.reliability.conftest import Service
+from tests.service.conftest import Service
 
 
 def test_pool_size_and_timeout_come_from_the_settings(
