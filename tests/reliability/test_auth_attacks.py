@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -82,10 +83,11 @@ def _login(service: Service, user: str, password: str) -> tuple[int, str | None]
 
 
 def test_password_guessing_is_throttled_per_user_with_a_doubling_delay(
-    service_client: Callable[..., Service], db_url: str
+    service_client: Callable[..., Service], db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     service = service_client(db_url)
     now = _clock(service)
+    caplog.set_level(logging.INFO, logger="prevoir.service.auth")
     assert [_login(service, "rita", f"guess {i}")[0] for i in range(5)] == [401] * 5
     # the sixth try waits 1 s, and the right password is not even checked meanwhile
     assert _login(service, "rita", PASSWORD) == (429, "1")
@@ -104,6 +106,9 @@ def test_password_guessing_is_throttled_per_user_with_a_doubling_delay(
     metrics = service.client.get("/metrics", headers=service.auth("rita")).text
     assert "prevoir_login_failures_total 12.0" in metrics
     assert 'prevoir_login_throttled_total{key="user"} 4.0' in metrics
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum("failed login of 'rita'" in m for m in logged) == 12  # as counted
+    assert any("throttled (user): retry in 4 s" in m for m in logged)
 
 
 def test_one_address_trying_many_names_is_throttled(
