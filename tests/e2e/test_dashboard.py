@@ -43,6 +43,7 @@ from tests.conftest import cheap_password_hashing
 from tests.e2e.conftest import _pg_database
 from tests.integration.helpers import add_version
 from tests.projects import opened
+from tests.service.conftest import dashboard_login
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +145,7 @@ def client(project: Project) -> Iterator[TestClient]:
 
 
 def _login(client: TestClient) -> None:
-    done = client.post("/login", data={"username": USER, "password": PASSWORD})
+    done = dashboard_login(client, USER, PASSWORD)
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/"
 
@@ -159,13 +160,13 @@ def test_login_sets_the_token_cookie_and_wrong_passwords_do_not(client: TestClie
         == 401
     )
 
-    wrong = client.post("/login", data={"username": USER, "password": "not-the-password"})
+    wrong = dashboard_login(client, USER, "not-the-password")
     assert wrong.status_code == 401
     assert "Wrong user name or password" in wrong.text
-    assert "set-cookie" not in wrong.headers
+    assert "prevoir_token" not in wrong.headers.get("set-cookie", "")
     assert client.get("/").status_code == 303
 
-    done = client.post("/login", data={"username": USER, "password": PASSWORD})
+    done = dashboard_login(client, USER, PASSWORD)
     cookie = done.headers["set-cookie"]
     assert cookie.startswith("prevoir_token=")
     assert "HttpOnly" in cookie

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from prevoir.service.state import ServiceState
 from prevoir.workflows.access import create_key
 from tests.projects import opened
-from tests.service.conftest import PASSWORD, Service
+from tests.service.conftest import PASSWORD, Service, dashboard_login
 
 
 def _state(service: Service) -> ServiceState:
@@ -129,11 +129,8 @@ def test_the_dashboard_login_form_is_throttled_too(
     service = service_client(db_url)
     _clock(service)
     for i in range(5):
-        answer = service.client.post("/login", data={"username": "rita", "password": f"g{i}"})
-        assert answer.status_code == 401
-    answer = service.client.post(
-        "/login", data={"username": "rita", "password": PASSWORD}, follow_redirects=False
-    )
+        assert dashboard_login(service.client, "rita", f"g{i}").status_code == 401
+    answer = dashboard_login(service.client, "rita", PASSWORD, follow_redirects=False)
     assert answer.status_code == 429
     assert answer.headers["Retry-After"] == "1"
     assert "Too many failed logins" in answer.text
@@ -156,7 +153,7 @@ def test_throttle_state_is_bounded(
 
 def _dashboard_login(service: Service, user: str) -> str:
     """Log ``user`` in through the dashboard form; the CSRF token its page carries."""
-    done = service.client.post("/login", data={"username": user, "password": PASSWORD})
+    done = dashboard_login(service.client, user, PASSWORD)
     assert done.status_code == 200, done.text  # followed the redirect to the dashboard
     found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', done.text)
     assert found is not None
@@ -236,3 +233,21 @@ def test_api_keys_do_not_log_out_and_tokens_without_an_id_are_refused(
     claims = jwt.decode(service.tokens["rita"], options={"verify_signature": False})
     del claims["jti"]  # a token that could never be revoked
     assert _me(service, jwt.encode(claims, _state(service).secret, "HS256")) == 401
+
+
+def test_a_login_form_posted_from_another_site_logs_nobody_in(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    """Login CSRF: another site's form carries no token of ours, nor our form cookie."""
+    service = service_client(db_url)
+    data = {"username": "rita", "password": PASSWORD}
+    for extra in ({}, {"csrf_token": "guessed"}):
+        answer = service.client.post("/login", data=data | extra, follow_redirects=False)
+        assert answer.status_code == 403
+        assert "did not come from this site" in answer.text
+        assert "prevoir_token" not in answer.cookies
+    form = service.client.get("/login")
+    cookie = form.cookies["prevoir_login"]
+    assert f'value="{cookie}"' in form.text
+    assert "samesite=strict" in form.headers["set-cookie"].lower()
+    assert dashboard_login(service.client, "rita", PASSWORD).status_code == 200

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from prevoir.service.jsonbody import BadJsonError, check_json
-from tests.service.conftest import PASSWORD, Service
+from tests.service.conftest import PASSWORD, Service, dashboard_login
 
 # every endpoint that reads a JSON body, with a body where @V@ is a number and @S@ a string
 JSON_ENDPOINTS = {
@@ -131,8 +131,8 @@ def test_every_html_page_has_the_security_headers_and_no_inline_code(
     service = service_client(db_url)
     client = service.client
     pages = {"login form": client.get("/login")}
-    pages["failed login"] = client.post("/login", data={"username": "rita", "password": "no"})
-    done = client.post("/login", data={"username": "rita", "password": PASSWORD})
+    pages["failed login"] = dashboard_login(client, "rita", "no")
+    done = dashboard_login(client, "rita", PASSWORD)
     pages["dashboard"] = done
     pages["dashboard, other forecaster"] = client.get("/?forecaster=fremont_weekly_naive")
     pages["dashboard, unknown forecaster"] = client.get("/?forecaster=nope")

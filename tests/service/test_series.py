@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.service.conftest import Service
+from tests.service.conftest import Service, dashboard_login
 
 API = "/api/v1"
 ROWS = [
@@ -175,8 +175,7 @@ def test_series_list_pages_and_searches_on_the_server(
     assert found.headers["X-Total-Count"] == "10"
     assert [s["unique_id"] for s in found.json()][:2] == ["counter-20", "counter-21"]
     # the dashboard's picker asks the same summary
-    login = {"username": "rita", "password": "correct horse battery"}
-    assert service.client.post("/login", data=login).status_code == 200
+    assert dashboard_login(service.client, "rita", "correct horse battery").status_code == 200
     picked = service.client.get(
         "/dashboard/data/series", params={"forecaster": "fremont_total", "q": "-1"}
     )

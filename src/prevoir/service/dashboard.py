@@ -11,6 +11,7 @@ carry the session's CSRF token (``csrf_token``).
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,6 +44,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
 State = Annotated[ServiceState, Depends(get_state)]
+LOGIN_COOKIE = "prevoir_login"  # the login form's CSRF token
 PICKER_SIZE = 200  # series listed in the picker at once; the search box asks for others
 
 
@@ -61,10 +63,38 @@ def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 
 
+def _login_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    username: str = "",
+    status_code: int = status.HTTP_200_OK,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The login form, with its CSRF token in a hidden field and in a cookie that only this
+    site's own pages send back (``SameSite=Strict``, path ``/login``): a form posted from
+    another site cannot log the browser in to the attacker's account (login CSRF)."""
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    context = {"error": error, "username": username, "csrf": token}
+    response = TEMPLATES.TemplateResponse(
+        request, "login.html", context, status_code=status_code, headers=headers
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request) -> Response:
     """The login form."""
-    return TEMPLATES.TemplateResponse(request, "login.html", {"error": None, "username": ""})
+    return _login_page(request)
 
 
 @router.post("/login")
@@ -73,19 +103,35 @@ def login(
     state: State,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
+    csrf: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
 ) -> Response:
-    """Check the password; on success set the token cookie and go to the dashboard."""
+    """Check the form's CSRF token, then the password (throttled); on success set the token
+    cookie and go to the dashboard."""
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if not (csrf and expected and secrets.compare_digest(csrf, expected)):
+        return _login_page(
+            request,
+            error="This login form expired or did not come from this site: log in again.",
+            username=username,
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
     try:
         principal = password_login(state, request, username, password)
     except TooManyAttemptsError as exc:
-        context = {"error": f"{exc.detail[0].upper()}{exc.detail[1:]}.", "username": username}
-        return TEMPLATES.TemplateResponse(
-            request, "login.html", context, status_code=exc.status_code, headers=exc.headers
+        error = f"{exc.detail[0].upper()}{exc.detail[1:]}."
+        return _login_page(
+            request,
+            error=error,
+            username=username,
+            status_code=exc.status_code,
+            headers=dict(exc.headers or {}),
         )
     if principal is None:
-        context = {"error": "Wrong user name or password.", "username": username}
-        return TEMPLATES.TemplateResponse(
-            request, "login.html", context, status_code=status.HTTP_401_UNAUTHORIZED
+        return _login_page(
+            request,
+            error="Wrong user name or password.",
+            username=username,
+            status_code=status.HTTP_401_UNAUTHORIZED,
         )
     minutes = state.settings.service.token_minutes
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
