@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,7 @@ from tests.conftest import cheap_password_hashing
 from tests.e2e.conftest import _pg_database
 from tests.integration.helpers import add_version
 from tests.projects import opened
+from tests.service.conftest import dashboard_login
 
 pytestmark = pytest.mark.slow
 
@@ -143,7 +145,7 @@ def client(project: Project) -> Iterator[TestClient]:
 
 
 def _login(client: TestClient) -> None:
-    done = client.post("/login", data={"username": USER, "password": PASSWORD})
+    done = dashboard_login(client, USER, PASSWORD)
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/"
 
@@ -158,13 +160,13 @@ def test_login_sets_the_token_cookie_and_wrong_passwords_do_not(client: TestClie
         == 401
     )
 
-    wrong = client.post("/login", data={"username": USER, "password": "not-the-password"})
+    wrong = dashboard_login(client, USER, "not-the-password")
     assert wrong.status_code == 401
     assert "Wrong user name or password" in wrong.text
-    assert "set-cookie" not in wrong.headers
+    assert "prevoir_token" not in wrong.headers.get("set-cookie", "")
     assert client.get("/").status_code == 303
 
-    done = client.post("/login", data={"username": USER, "password": PASSWORD})
+    done = dashboard_login(client, USER, PASSWORD)
     cookie = done.headers["set-cookie"]
     assert cookie.startswith("prevoir_token=")
     assert "HttpOnly" in cookie
@@ -175,8 +177,15 @@ def test_login_sets_the_token_cookie_and_wrong_passwords_do_not(client: TestClie
     # the cookie is the API's credential too
     assert client.get("/api/v1/me").json() == {"name": USER, "role": "read"}
 
-    assert client.post("/logout").headers["location"] == "/login"
+    assert client.post("/logout").status_code == 403  # no CSRF token: not logged out
+    assert client.get("/").status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert csrf is not None
+    answer = client.post("/logout", data={"csrf_token": csrf.group(1)})
+    assert answer.headers["location"] == "/login"
     assert client.get("/").status_code == 303
+    client.cookies.set("prevoir_token", cookie.split(";")[0].split("=", 1)[1])
+    assert client.get("/api/v1/me").status_code == 401  # the cookie itself is revoked
 
 
 def test_a_tampered_cookie_is_not_a_login(client: TestClient) -> None:
@@ -348,21 +357,31 @@ def test_dashboard_in_chromium(server: str, project: Project, tmp_path: Path) ->
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"{server}/")
-            page.wait_for_function("window.prevoirDashboard && window.prevoirDashboard.loads >= 1")
+            # predicates as functions: an expression string is run through eval, which the
+            # dashboard's CSP (no unsafe-eval) refuses
+            page.wait_for_function(
+                "() => window.prevoirDashboard && window.prevoirDashboard.loads >= 1"
+            )
             lengths = page.evaluate(DRAWN_LENGTHS)
             assert lengths[0] > 24 * 7  # a week of hours before the origin, plus the path
             assert min(lengths[1:]) > 0  # actuals, forecast path, bands, h-step forecasts
             assert page.evaluate("window.prevoirDashboard.data.unique_id") == "fremont"
 
             page.select_option("#series", SECOND)
-            page.wait_for_function(f"window.prevoirDashboard.data.unique_id === '{SECOND}'")
+            page.wait_for_function(f"() => window.prevoirDashboard.data.unique_id === '{SECOND}'")
             page.select_option("#horizon", "6")
-            page.wait_for_function("window.prevoirDashboard.data.horizon === 6")
+            page.wait_for_function("() => window.prevoirDashboard.data.horizon === 6")
             offsets = page.evaluate(OFFSETS)
             assert len(offsets) >= ORIGINS - 6
             assert offsets == pytest.approx([6.0] * len(offsets))
             assert "horizon=6" in page.url
             assert f"series={SECOND}" in page.url
+            # the series picker searches on the server
+            page.fill("#series-search", "HALF")
+            page.wait_for_function(
+                "() => (window.prevoirDashboard.searchResults || {}).total === 1"
+            )
+            assert page.locator("#series option").all_inner_texts() == [SECOND]
             colors = page.evaluate(CANVAS_COLORS)
             assert colors["orange"] > 200, colors  # the latest path and its bands
             assert colors["blue"] > 200, colors  # the 6-step-ahead forecasts

@@ -37,10 +37,12 @@ EXPECTED_TABLES = {
     "model_versions",
     "observation_deletions",
     "observations",
+    "revoked_tokens",
     "run_steps",
     "runs",
     "schedule_firings",
     "series",
+    "series_summary",
     "users",
 }
 

@@ -23,6 +23,7 @@ itself hashes with the recommended ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,15 @@ from prevoir.workflows.scaffold import init_project
 from tests.conftest import cheap_password_hashing
 from tests.integration.conftest import db_url, pg_schema_url
 
-__all__ = ["PASSWORD", "USERS", "Service", "db_url", "pg_schema_url", "service_client"]
+__all__ = [
+    "PASSWORD",
+    "USERS",
+    "Service",
+    "dashboard_login",
+    "db_url",
+    "pg_schema_url",
+    "service_client",
+]
 
 PASSWORD = "correct horse battery"
 USERS = {"alice": "admin", "wendy": "write", "rita": "read"}
@@ -98,7 +107,7 @@ def service_client(
         init_project(project, example=example)
         overrides["service"] = {"scheduler": False, **overrides.get("service", {})}
         settings = load_settings(project, overrides={"store": {"url": store_url}, **overrides})
-        secret = settings.service.signing_secret()
+        secret = settings.service.signing_secret(settings.project_dir)
         client = TestClient(create_app(settings))  # migrates the store
         client.__enter__()
         started.append(client)
@@ -112,3 +121,13 @@ def service_client(
     yield make
     for client in reversed(started):
         client.__exit__(None, None, None)
+
+
+def dashboard_login(client: TestClient, username: str, password: str, **kwargs: Any) -> Any:
+    """Post the dashboard's login form as a browser does: fetch it (its CSRF token, in a
+    hidden field and a cookie), then send it back with the user name and password."""
+    form = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert found is not None, form.text
+    data = {"username": username, "password": password, "csrf_token": found.group(1)}
+    return client.post("/login", data=data, **kwargs)

@@ -36,7 +36,7 @@ READS = [
 def service(service_client: Callable[..., Service], tmp_path: Path) -> Service:
     """One SQLite service for the whole module's checks (access does not depend on the
     backend: the role check runs before any handler touches the store)."""
-    return service_client(f"sqlite:///{tmp_path}/store.db")
+    return service_client(f"sqlite:///{tmp_path}/store.db", external_forecasters=["ext"])
 
 
 def test_every_endpoint_needs_credentials(service: Service) -> None:

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from prevoir.config import DEV_SECRET, Settings
+from prevoir.config import Settings
+from prevoir.config.service import dev_secret
 from prevoir.errors import ConfigError, ConflictError, DataValidationError, NotFoundError
 from prevoir.service import create_app
 from prevoir.service.auth import Admin
@@ -97,9 +98,11 @@ def _claims(token: str) -> dict[str, Any]:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def test_expired_token_is_refused(client: TestClient) -> None:
+def test_expired_token_is_refused(client: TestClient, settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(minutes=5)
-    token = jwt.encode({"sub": "alice", "role": "admin", "exp": past}, DEV_SECRET, "HS256")
+    secret = dev_secret(settings.project_dir)
+    claims = {"sub": "alice", "role": "admin", "exp": past, "jti": "j"}
+    token = jwt.encode(claims, secret, "HS256")
     answer = client.get("/api/v1/me", headers=_bearer(token))
     assert answer.status_code == 401
     assert "expired" in answer.json()["detail"]
@@ -211,7 +214,7 @@ def test_user_input_is_checked(settings: Settings) -> None:
         create_user(opened(settings), "bob smith", PASSWORD, "read")
 
 
-@pytest.mark.parametrize("secret", [None, "short", DEV_SECRET])
+@pytest.mark.parametrize("secret", [None, "short"])
 def test_outside_dev_the_service_refuses_a_missing_or_weak_secret(
     tmp_path: Path, no_prevoir_env: None, secret: str | None
 ) -> None:
@@ -229,7 +232,9 @@ def test_outside_dev_a_strong_secret_signs_the_tokens(tmp_path: Path, no_prevoir
         token = _token(client, "alice")
         assert jwt.decode(token, secret, algorithms=["HS256"])["sub"] == "alice"
         dev_signed = jwt.encode(
-            {"sub": "alice", "exp": datetime.now(UTC) + timedelta(minutes=5)}, DEV_SECRET, "HS256"
+            {"sub": "alice", "exp": datetime.now(UTC) + timedelta(minutes=5)},
+            dev_secret(tmp_path),
+            "HS256",
         )
         assert client.get("/api/v1/me", headers=_bearer(dev_signed)).status_code == 401
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.service.conftest import Service
+from tests.service.conftest import Service, dashboard_login
 
 API = "/api/v1"
 ROWS = [
@@ -198,3 +198,34 @@ def test_an_admin_undoes_a_bad_push_and_the_deletion_is_recorded(
         ).scalar_one()
     assert [tuple(r) for r in recorded] == [("fremont", "total", 2, "api:alice", "counter glitch")]
     assert other == 1
+    listed = service.client.get(f"{API}/series?dataset=fremont", headers=service.auth("rita"))
+    by_id = {s["unique_id"]: s for s in listed.json()}
+    assert by_id["fremont"]["rows"] == 2  # west's two rows now lead; total kept one
+    assert by_id["fremont"]["last"].startswith("2024-05-01T01:00:00")
+
+
+def test_series_list_pages_and_searches_on_the_server(
+    service_client: Callable[..., Service], db_url: str
+) -> None:
+    service = service_client(db_url)
+    rows = [
+        {"unique_id": f"counter-{i:02d}", "ds": "2024-05-01T00:00:00Z", "total": float(i)}
+        for i in range(30)
+    ] + [{"unique_id": "counter-07", "ds": "2024-05-01T01:00:00Z", "total": 1.0}]
+    assert _post(service, rows).status_code == 200
+    reader = service.auth("rita")
+    page = service.client.get(f"{API}/series", params={"limit": 10, "offset": 5}, headers=reader)
+    assert page.headers["X-Total-Count"] == "30"
+    body = page.json()
+    assert [s["unique_id"] for s in body] == [f"counter-{i:02d}" for i in range(5, 15)]
+    seven = body[2]
+    assert seven["rows"] == 2 and seven["last"].startswith("2024-05-01T01:00")
+    found = service.client.get(f"{API}/series", params={"q": "R-2"}, headers=reader)
+    assert found.headers["X-Total-Count"] == "10"
+    assert [s["unique_id"] for s in found.json()][:2] == ["counter-20", "counter-21"]
+    # the dashboard's picker asks the same summary
+    assert dashboard_login(service.client, "rita", "correct horse battery").status_code == 200
+    picked = service.client.get(
+        "/dashboard/data/series", params={"forecaster": "fremont_total", "q": "-1"}
+    )
+    assert picked.json() == {"ids": [f"counter-{i}" for i in range(10, 20)], "total": 10}

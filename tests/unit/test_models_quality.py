@@ -123,15 +123,15 @@ def test_an_artifact_whose_classes_are_gone_is_refused_with_what_to_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What an artifact of an older prevoir (its spec classes moved since) meets on load."""
-    module = types.ModuleType("prevoir_gone")
+    module = types.ModuleType("prevoir.models.gone")
 
     class Old:
         pass
 
-    Old.__module__, Old.__qualname__ = "prevoir_gone", "Old"
+    Old.__module__, Old.__qualname__ = "prevoir.models.gone", "Old"
     module.Old = Old  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "prevoir_gone", module)
+    monkeypatch.setitem(sys.modules, "prevoir.models.gone", module)
     data = pickle.dumps(Old())
-    monkeypatch.delitem(sys.modules, "prevoir_gone")
+    monkeypatch.delitem(sys.modules, "prevoir.models.gone")
     with pytest.raises(ArtifactIntegrityError, match=r"another version of prevoir.*retrain"):
         Forecaster.from_bytes(data)

@@ -39,11 +39,13 @@ def serve(
     from prevoir.service import create_app
 
     settings = guard(lambda: project_settings(project, profile))
+    listen = host or settings.service.host
+    guard(lambda: settings.service.check_listen(listen))  # dev: loopback only
     app = guard(lambda: create_app(settings))
     logging.getLogger("prevoir").setLevel(logging.INFO)
     uvicorn.run(
         app,
-        host=host or settings.service.host,
+        host=listen,
         port=settings.service.port if port is None else port,
         log_level=log_level,
     )

@@ -7,12 +7,11 @@ from prevoir.config.loading import (
     load_settings,
 )
 from prevoir.config.schema import Settings, StoreSettings
-from prevoir.config.service import DEV_SECRET, ScheduledJobSettings, ServiceSettings
+from prevoir.config.service import ScheduledJobSettings, ServiceSettings
 from prevoir.config.specs import forecaster_spec, mlflow_spec, transform_spec
 
 __all__ = [
     "CONFIG_FILE",
-    "DEV_SECRET",
     "ScheduledJobSettings",
     "ServiceSettings",
     "Settings",

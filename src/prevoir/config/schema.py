@@ -108,16 +108,19 @@ class Settings(BaseSettings):
 
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data with secrets and URL passwords hidden."""
-        data = self.model_dump(mode="json")
-        data["store"]["url"] = mask_url(self.store.url)
+        data = _masked(self.model_dump(mode="json"))  # every string: store, sources, mlflow…
         if self.store.password is not None:
             data["store"]["password"] = "**********"
-        for dataset in data["datasets"].values():
-            if dataset["source"].get("url"):
-                dataset["source"]["url"] = mask_url(dataset["source"]["url"])
-        if data["mlflow"] is not None:
-            data["mlflow"]["tracking_uri"] = mask_url(data["mlflow"]["tracking_uri"])
         return data
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with ``mask_url`` applied to every string in it (URLs in any field, DSNs)."""
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return mask_url(value) if isinstance(value, str) else value
 
 
 def resolve_sqlite(url: str, project_dir: Path) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import ArtifactIntegrityError, PrevoirError
+from prevoir.models.unpickling import restricted_loads
 
 Exogenous = Mapping[str, pd.DataFrame]
 
@@ -76,11 +77,19 @@ class Forecaster(ABC):
     def from_bytes(data: bytes) -> Forecaster:
         """Load bytes written by ``to_bytes``; callers verify the sha256 first.
 
-        Bytes whose classes no longer exist or changed shape (a model trained by a prevoir
-        before 0.2, whose specs moved to ``prevoir.domain.specs``) are refused with what to do.
+        Only prevoir's model classes and the library classes they hold are loaded
+        (``prevoir.models.unpickling``): bytes naming anything else, e.g. ``os.system``, are
+        refused with ``ArtifactIntegrityError`` before anything runs. Bytes whose classes no
+        longer exist or changed shape (a model trained by a prevoir before 0.2, whose specs
+        moved to ``prevoir.domain.specs``) are refused with what to do.
         """
         try:
-            model = pickle.loads(data)
+            model = restricted_loads(data)
+        except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+            raise ArtifactIntegrityError(
+                f"the model artifact is not a readable prevoir model ({exc}); retrain it with "
+                "`prevoir run --steps features train evaluate`"
+            ) from exc
         except (AttributeError, ImportError, TypeError) as exc:
             raise ArtifactIntegrityError(
                 f"the model artifact was written by another version of prevoir and cannot be "
@@ -88,5 +97,7 @@ class Forecaster(ABC):
                 "train evaluate`"
             ) from exc
         if not isinstance(model, Forecaster):
-            raise PrevoirError("artifact does not hold a prevoir model; retrain the forecaster")
+            raise ArtifactIntegrityError(
+                "artifact does not hold a prevoir model; retrain the forecaster"
+            )
         return model

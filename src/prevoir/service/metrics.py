@@ -64,6 +64,18 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        self.login_failures = Counter(
+            "prevoir_login_failures",
+            "Logins refused for a wrong user name or password",
+            registry=self.registry,
+        )
+        self.login_throttled = Counter(
+            "prevoir_login_throttled",
+            "Logins answered 429 without checking the password, by what was throttled",
+            ["key"],
+            registry=self.registry,
+        )
+
     def run_started(self, trigger: str, forecasters: Iterable[str], steps: Iterable[str]) -> None:
         """Count a run that starts (and a training if it has a train step)."""
         trains = "train" in set(steps)

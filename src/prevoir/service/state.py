@@ -10,6 +10,7 @@ from prevoir.config import Settings
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.service.runs import RunLauncher
 from prevoir.service.scheduler import JobScheduler
+from prevoir.service.throttle import LoginThrottle, ThrottlePolicy
 from prevoir.workflows.project import Project
 
 
@@ -23,9 +24,18 @@ class ServiceState:
     metrics: ServiceMetrics
     runs: RunLauncher = field(init=False)  # its thread pool starts threads on first use
     scheduler: JobScheduler | None = None  # None: no jobs, or service.scheduler = false
+    throttle: LoginThrottle = field(init=False)  # failed logins, in this process's memory
 
     def __post_init__(self) -> None:
         self.runs = RunLauncher(self.project, self.metrics)
+        service = self.project.settings.service
+        self.throttle = LoginThrottle(
+            ThrottlePolicy(
+                attempts=service.login_attempts,
+                address_attempts=service.login_attempts_per_address,
+                max_delay_s=service.login_max_delay_s,
+            )
+        )
 
     @property
     def settings(self) -> Settings:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from prevoir.domain.records import ObservationDeletion
+from prevoir.storage import series_summary
 from prevoir.storage._errors import translate_errors
 from prevoir.storage._records import as_record
 from prevoir.storage.tables import observation_deletions, observations, series
@@ -54,7 +55,9 @@ def delete_observations(
         "deleted_at": datetime.now(UTC),
     }
     with translate_errors(f"deleting observations of {unique_id!r} in {dataset!r}"):
+        touched = [int(i) for i in conn.execute(ids).scalars()]
         rows = conn.execute(sa.delete(observations).where(*where)).rowcount
+        series_summary.recount(conn, touched)  # the listing's counts, in this transaction
         stmt = sa.insert(observation_deletions).values(**values, rows=rows)
         deletion_id = conn.execute(stmt.returning(observation_deletions.c.id)).scalar_one()
     return ObservationDeletion(id=deletion_id, rows=rows, **values)

@@ -33,6 +33,7 @@ from prevoir.storage._bulk import (
     sqlite_executemany,
 )
 from prevoir.storage._errors import translate_errors
+from prevoir.storage.series_summary import note_written
 from prevoir.storage.tables import observations, series
 from prevoir.storage.types import epoch_us_expr, from_epoch_us, to_epoch_us
 
@@ -227,7 +228,9 @@ def upsert_observations(
         for var, value in arrays.items():
             sid = ids[var][codes]
             var_order = order if _is_monotonic(ids[var]) else np.lexsort((ds_us, sid))
-            changed += _write(conn, sid[var_order], ds_us[var_order], value[var_order])
+            written = _write(conn, sid[var_order], ds_us[var_order], value[var_order])
+            note_written(conn, sid, ds_us, written)  # the series summary, same transaction
+            changed += written
     logger.debug("dataset %s: %s of %s rows changed", dataset, changed, len(frame) * len(values))
     return changed
 

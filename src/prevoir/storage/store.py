@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import OperationalError
 
 from prevoir.domain.urls import mask_url
@@ -114,7 +115,11 @@ class Store:
         Losing the database (connecting, or on the way) is a ``StoreError`` naming it.
         """
         url = str(self.engine.url)
-        with translate_errors("reading the store", url=url), self.engine.connect() as conn:
+        with (
+            translate_errors("reading the store", url=url),
+            self._pooled(),
+            self.engine.connect() as conn,
+        ):
             yield conn
 
     @contextmanager
@@ -130,17 +135,33 @@ class Store:
         """
         url = str(self.engine.url)
         if self._write_lock is None:
-            with translate_errors("writing to the store", url=url), self.engine.begin() as conn:
+            with (
+                translate_errors("writing to the store", url=url),
+                self._pooled(),
+                self.engine.begin() as conn,
+            ):
                 yield conn
             return
         with (
             self._write_lock,
             translate_errors("writing to the store", url=url),
+            self._pooled(),
             self.engine.connect() as conn,
         ):
             immediate = conn.execution_options(**{SQLITE_IMMEDIATE: True})
             with _begun(immediate):
                 yield immediate
+
+    @contextmanager
+    def _pooled(self) -> Iterator[None]:
+        """``StoreError`` (503 in the service) when no pooled connection frees up in time."""
+        try:
+            yield
+        except sa_exc.TimeoutError as exc:
+            raise StoreError(
+                f"store {mask_url(self.engine.url)}: every pooled connection stayed busy "
+                f"({exc}); retry, or raise service.db_pool_size / db_max_overflow"
+            ) from exc
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -45,10 +45,12 @@ __all__ = [
     "model_versions",
     "observation_deletions",
     "observations",
+    "revoked_tokens",
     "run_steps",
     "runs",
     "schedule_firings",
     "series",
+    "series_summary",
     "users",
 ]
 
@@ -94,6 +96,18 @@ series = sa.Table(
     sa.Column("unique_id", sa.String(200), nullable=False),
     sa.Column("variable", sa.String(200), nullable=False),
     sa.UniqueConstraint("dataset", "unique_id", "variable"),
+)
+
+# Per series: how many rows it stores, its first and last time; maintained by every load in
+# the load's transaction (``storage/series_summary.py``), so listing series never
+# aggregates observations (migration 0007 creates and back-fills it).
+series_summary = sa.Table(
+    "series_summary",
+    metadata,
+    sa.Column("series_id", sa.Integer, primary_key=True),  # references series.id
+    sa.Column("n_obs", sa.BigInteger, nullable=False),
+    sa.Column("first_ds", UtcDateTime(), nullable=True),
+    sa.Column("last_ds", UtcDateTime(), nullable=True),
 )
 
 observations = sa.Table(
@@ -258,6 +272,17 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint(_in("role", ROLES), name="role"),
+)
+
+# Tokens logged out before they expire (their ``jti``): refused until ``expires_at``, then
+# deleted (migration 0007).
+revoked_tokens = sa.Table(
+    "revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=False),
 )
 
 # One row per firing of a scheduled job: the primary key makes the first server to insert

@@ -16,7 +16,7 @@ from prevoir.domain.roles import ROLES
 from prevoir.errors import ConflictError, DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
 from prevoir.storage._records import as_record
-from prevoir.storage.tables import api_keys, users
+from prevoir.storage.tables import api_keys, revoked_tokens, users
 
 __all__ = [
     "add_api_key",
@@ -27,6 +27,8 @@ __all__ = [
     "list_users",
     "remove_user",
     "revoke_api_key",
+    "revoke_token",
+    "token_holder",
 ]
 
 
@@ -123,3 +125,25 @@ def revoke_api_key(conn: sa.Connection, key_id: int) -> None:
             raise NotFoundError(
                 f"no live API key with id {key_id}; `prevoir keys list` shows the keys"
             )
+
+
+def token_holder(conn: sa.Connection, username: str, jti: str) -> tuple[str, bool] | None:
+    """The current role of ``username`` and whether the token ``jti`` was revoked, in one
+    indexed read; None if there is no such user."""
+    revoked = sa.exists().where(revoked_tokens.c.jti == jti)
+    stmt = sa.select(users.c.role, revoked.label("revoked")).where(users.c.username == username)
+    with translate_errors(f"checking a token of {username!r}"):
+        row = conn.execute(stmt).first()
+    return (str(row.role), bool(row.revoked)) if row is not None else None
+
+
+def revoke_token(conn: sa.Connection, *, jti: str, username: str, expires_at: datetime) -> None:
+    """Refuse the token ``jti`` from now until it expires (again: no-op); rows of tokens
+    that have expired meanwhile are deleted."""
+    now = datetime.now(UTC)
+    with translate_errors(f"revoking a token of {username!r}"):
+        conn.execute(sa.delete(revoked_tokens).where(revoked_tokens.c.expires_at < now))
+        known = sa.select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
+        if conn.execute(known).first() is None:
+            values = {"jti": jti, "username": username, "expires_at": expires_at, "revoked_at": now}
+            conn.execute(sa.insert(revoked_tokens).values(values))

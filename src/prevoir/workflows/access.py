@@ -11,17 +11,19 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from pwdlib import PasswordHash
 
 from prevoir.domain.records import ApiKey, User
 from prevoir.domain.roles import ROLES
-from prevoir.errors import DataValidationError
+from prevoir.errors import DataValidationError, PrevoirError
 from prevoir.storage import users as user_rows
 from prevoir.workflows.project import Project
 
 __all__ = [
     "Principal",
+    "RevokedError",
     "authenticate_key",
     "authenticate_password",
     "create_key",
@@ -30,6 +32,8 @@ __all__ = [
     "list_users",
     "remove_user",
     "revoke_key",
+    "revoke_session",
+    "session_role",
     "user_role",
 ]
 
@@ -47,6 +51,10 @@ class Principal:
     def may(self, role: str) -> bool:
         """Whether this caller's role includes ``role``."""
         return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class RevokedError(PrevoirError):
+    """A token that was logged out is presented again."""
 
 
 @functools.cache
@@ -125,6 +133,25 @@ def user_role(project: Project, username: str) -> str | None:
     with project.store.read() as conn:
         user = user_rows.get_user(conn, username)
     return user.role if user is not None else None
+
+
+def session_role(project: Project, username: str, jti: str) -> str | None:
+    """The current role of ``username`` for a token whose id is ``jti``: None if the user no
+    longer exists; ``RevokedError`` if that token was logged out."""
+    with project.store.read() as conn:
+        found = user_rows.token_holder(conn, username, jti)
+    if found is None:
+        return None
+    role, revoked = found
+    if revoked:
+        raise RevokedError(f"this token of {username!r} was logged out; log in again")
+    return role
+
+
+def revoke_session(project: Project, *, username: str, jti: str, expires_at: datetime) -> None:
+    """Log a token out: refused from now on, whoever holds it (until it expires anyway)."""
+    with project.store.write() as conn:
+        user_rows.revoke_token(conn, jti=jti, username=username, expires_at=expires_at)
 
 
 def _digest(key: str) -> str:

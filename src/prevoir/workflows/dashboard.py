@@ -27,9 +27,9 @@ from prevoir.features.resample import resample
 from prevoir.storage.forecasts import read_forecasts
 from prevoir.storage.observations import (
     last_observation_times,
-    list_series,
     read_observations,
 )
+from prevoir.storage.series_summary import series_page
 from prevoir.workflows.project import Project
 from prevoir.workflows.runs import recent_runs
 
@@ -68,15 +68,22 @@ def resolve_spec(project: Project, forecaster: str | None) -> ForecasterSpec | N
     return project.forecaster(forecaster)
 
 
-def forecaster_series(project: Project, spec: ForecasterSpec) -> list[str]:
-    """The series of ``spec``'s dataset that hold its target (or its declared subset)."""
-    with project.store.read() as conn:
-        stored = list_series(conn, spec.dataset)
-    ids = sorted(stored.loc[stored["variable"] == spec.target, UNIQUE_ID].astype(str).unique())
+def forecaster_series(
+    project: Project, spec: ForecasterSpec, *, q: str | None = None, limit: int = 200
+) -> tuple[list[str], int]:
+    """The first ``limit`` series of ``spec``'s dataset that hold its target (or its
+    declared subset), containing ``q`` when given, and how many match: the picker shows a
+    page and searches on the server (the series summary, never the observations)."""
     if spec.series:
-        wanted = set(spec.series)
-        ids = [uid for uid in ids if uid in wanted]
-    return ids
+        wanted = [uid for uid in sorted(spec.series) if not q or q.casefold() in uid.casefold()]
+        with project.store.read() as conn:
+            page = series_page(conn, dataset=spec.dataset, variable=spec.target, limit=10**9)
+        stored = set(page.rows[UNIQUE_ID].astype(str))
+        ids = [uid for uid in wanted if uid in stored]
+        return ids[:limit], len(ids)
+    with project.store.read() as conn:
+        page = series_page(conn, dataset=spec.dataset, variable=spec.target, q=q, limit=limit)
+    return list(page.rows[UNIQUE_ID].astype(str)), page.total
 
 
 def _latest_path(conn: Connection, spec: ForecasterSpec, unique_id: str) -> pd.DataFrame:

@@ -3,9 +3,11 @@ write them outside a pipeline run."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -14,11 +16,11 @@ from prevoir.domain.records import ObservationDeletion
 from prevoir.errors import DataValidationError, NotFoundError
 from prevoir.storage import deletions
 from prevoir.storage.observations import (
-    list_series,
     read_observations,
     series_variables,
     upsert_observations,
 )
+from prevoir.storage.series_summary import series_page
 from prevoir.workflows.project import Project
 
 MAX_REASON = 500  # characters, the record's column width
@@ -32,18 +34,57 @@ __all__ = [
 ]
 
 
-def stored_series(project: Project, *, dataset: str | None = None) -> pd.DataFrame:
-    """One row per (dataset, series), sorted: ``variables`` (list), ``first``, ``last``,
-    ``rows`` (timestamps of its most observed variable)."""
+def stored_series(
+    project: Project,
+    *,
+    dataset: str | None = None,
+    q: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int]:
+    """One page of stored series (one row per dataset and series, sorted: ``variables``
+    (list), ``first``, ``last``, ``rows`` (timestamps of its most observed variable)) and how
+    many series match; ``q`` keeps ids containing it (case-insensitive). Reads the series
+    summary the loads maintain, never the observations."""
     with project.store.read() as conn:
-        stored = list_series(conn, dataset)
-    grouped = stored.groupby(["dataset", UNIQUE_ID], sort=True).agg(
-        variables=("variable", list),
-        first=("first_ds", "min"),
-        last=("last_ds", "max"),
-        rows=("n_obs", "max"),
+        page = series_page(conn, dataset=dataset, q=q, limit=limit, offset=offset)
+    return _fold(page.rows), page.total
+
+
+def _fold(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, unique_id) of ``rows`` (sorted so, one row per variable):
+    its variables, first and last time, and the count of its most observed variable.
+    Vectorised over runs of equal keys (a pandas groupby with list aggregation cost
+    ~15 ms per 1,000 series)."""
+    columns = ["dataset", UNIQUE_ID, "variables", "first", "last", "rows"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    key = (rows["dataset"] + "\x00" + rows[UNIQUE_ID]).to_numpy()
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    bounds = [*starts.tolist(), len(rows)]
+    variables = rows["variable"].tolist()
+    never, ever = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    first = pd.DatetimeIndex(rows["first_ds"]).as_unit("us").asi8
+    last = pd.DatetimeIndex(rows["last_ds"]).as_unit("us").asi8
+    missing = rows["first_ds"].isna().to_numpy()  # NaT reads as int64 min
+    first_us = np.minimum.reduceat(np.where(missing, never, first), starts)
+    last_us = np.maximum.reduceat(np.where(missing, ever, last), starts)
+    return pd.DataFrame(
+        {
+            "dataset": rows["dataset"].to_numpy()[starts],
+            UNIQUE_ID: rows[UNIQUE_ID].to_numpy()[starts],
+            "variables": [variables[a:b] for a, b in itertools.pairwise(bounds)],
+            "first": _times(first_us, never),
+            "last": _times(last_us, ever),
+            "rows": np.maximum.reduceat(rows["n_obs"].to_numpy(np.int64), starts),
+        }
     )
-    return grouped.reset_index()
+
+
+def _times(us: np.ndarray, absent: int) -> pd.DatetimeIndex:
+    stamps = us.astype("datetime64[us]")
+    stamps[us == absent] = np.datetime64("NaT")
+    return pd.DatetimeIndex(stamps).tz_localize("UTC")
 
 
 def series_observations(

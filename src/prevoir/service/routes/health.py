@@ -14,8 +14,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up and answering."""
+async def healthz() -> dict[str, str]:
+    """The process is up and answering: on the event loop itself, so it answers while
+    every thread of the pool is busy (a sync handler would queue behind them)."""
     return {"status": "ok"}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, TypeAdapter
 
 from prevoir.domain.admission import first_off_grid
 from prevoir.domain.columns import DS, UNIQUE_ID
@@ -35,20 +35,32 @@ KeyPath = Annotated[str, Path(min_length=1, max_length=200)]
 TOTAL_HEADER = "X-Total-Count"
 
 
-@router.get("/series")
+@router.get("/series", response_model=list[SeriesPublic])
 def series_list(
     _caller: Reader,
     state: State,
-    response: Response,
     dataset: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[SeriesPublic]:
-    """Stored series (one per dataset and ``unique_id``), sorted; the total is in
-    ``X-Total-Count``."""
-    summary = stored.stored_series(state.project, dataset=dataset)
-    response.headers[TOTAL_HEADER] = str(len(summary))
-    page = summary.iloc[offset : offset + limit]
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> Response:
+    """Stored series (one per dataset and ``unique_id``), sorted, a page at a time; ``q``
+    keeps the ids that contain it (case-insensitive); the number matching is in
+    ``X-Total-Count``.
+
+    The JSON is rendered here, in the thread pool: a page of 10,000 series returned as
+    objects would be serialised on the event loop, delaying every other request."""
+    page, total = stored.stored_series(
+        state.project, dataset=dataset, q=q, limit=limit, offset=offset
+    )
+    body = _SERIES_LIST.dump_json(_public(page))
+    return Response(body, media_type="application/json", headers={TOTAL_HEADER: str(total)})
+
+
+_SERIES_LIST = TypeAdapter(list[SeriesPublic])
+
+
+def _public(page: pd.DataFrame) -> list[SeriesPublic]:
     return [
         SeriesPublic(
             dataset=row["dataset"],

@@ -104,7 +104,34 @@
     }
   }
 
+  // the picker lists the first series; typing asks the server for the ones that match
+  let searching = null;
+  async function search() {
+    const q = el("series-search").value;
+    const params = new URLSearchParams({ forecaster: el("forecaster").value, q: q });
+    const response = await fetch(`/dashboard/data/series?${params}`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    if (el("series-search").value !== q) return; // a newer search is on its way
+    const select = el("series");
+    const current = select.value;
+    select.textContent = "";
+    for (const id of body.ids) select.add(new Option(id, id, false, id === current));
+    state.searchResults = body;
+    if (body.ids.length && !body.ids.includes(current)) {
+      select.value = body.ids[0];
+      select.dispatchEvent(new Event("change"));
+    }
+  }
+
   function start() {
+    const box = el("series-search");
+    if (box) {
+      box.addEventListener("input", () => {
+        clearTimeout(searching);
+        searching = setTimeout(search, 200);
+      });
+    }
     const source = el("chart-data");
     if (source) draw(JSON.parse(source.textContent));
     el("forecaster").addEventListener("change", () => {
