@@ -141,8 +141,8 @@ class Log:
         return body
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants (0 once it is gone)."""
+def rss_bytes(pid: int, *, children: bool = True) -> int:
+    """Resident memory of ``pid`` and (``children``) its descendants; 0 once it is gone."""
     total = 0
     todo = [pid]
     while todo:
@@ -150,7 +150,7 @@ def rss_bytes(pid: int) -> int:
         try:
             status = Path(f"/proc/{current}/status").read_text()
             total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024  # type: ignore[union-attr]
-            for task in Path(f"/proc/{current}/task").iterdir():
+            for task in Path(f"/proc/{current}/task").iterdir() if children else ():
                 children = (task / "children").read_text().split()
                 todo.extend(int(c) for c in children)
         except (OSError, AttributeError):
@@ -204,6 +204,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 _, stderr = server.communicate()
         result["server_exit"] = server.returncode
         result["server_tracebacks"] = stderr.count("Traceback")
+        # uvicorn re-raises SIGTERM after a graceful shutdown: exit -15 with this line is clean
+        result["clean_shutdown"] = "Application shutdown complete" in stderr
         result |= _check_forecasts(url, folder, ids, last_history, args.hours)
     return result
 
@@ -243,7 +245,8 @@ def _load(
     log = Log()
     stop = threading.Event()
     auth = {"Authorization": f"Bearer {key}"}
-    memory: list[int] = []
+    memory: list[int] = []  # the server process alone (its run workers come and go)
+    tree: list[int] = []  # with the run workers
 
     def publish() -> None:
         last = panel["ds"].max()
@@ -289,7 +292,8 @@ def _load(
 
     def sample() -> None:
         while not stop.is_set():
-            memory.append(rss_bytes(pid))
+            memory.append(rss_bytes(pid, children=False))
+            tree.append(rss_bytes(pid))
             stop.wait(1.0)
 
     readers = [threading.Thread(target=read, args=(i,)) for i in range(args.clients)]
@@ -303,7 +307,7 @@ def _load(
     stop.set()
     for thread in (*readers, sampler):
         thread.join()
-    return {"load_s": round(elapsed, 1), "log": log, "memory": memory}
+    return {"load_s": round(elapsed, 1), "log": log, "memory": memory, "tree": tree}
 
 
 def _wait_caught_up(base: str, key: str, uid: str, last: Any) -> float:
@@ -408,13 +412,18 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
         )
         for problem in log.errors[name][:3]:
             print(f"    {problem}")
+    tree_peak = max(result.pop("tree")) / 2**20
     mib = [m / 2**20 for m in memory if m]
     tenth = max(1, len(mib) // 10)
     start, end = float(np.median(mib[:tenth])), float(np.median(mib[-tenth:]))
-    print(f"server memory (MiB): start {start:.0f}, end {end:.0f}, peak {max(mib):.0f}")
+    print(
+        f"server process memory (MiB): start {start:.0f}, end {end:.0f}, peak {max(mib):.0f}; "
+        f"with its run workers, peak {tree_peak:.0f}"
+    )
     print(
         f"scheduled runs: {result['runs']}; caught up {result['caught_up_s']} s after the "
-        f"last push; server exit {result['server_exit']}, tracebacks "
+        f"last push; server exit {result['server_exit']} (clean shutdown: "
+        f"{result['clean_shutdown']}), tracebacks "
         f"{result['server_tracebacks']}"
     )
     print(

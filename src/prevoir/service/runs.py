@@ -7,8 +7,10 @@ a ``prevoir run --run-id N`` process for it: the steps' memory (frames, models) 
 the system when the process ends, not to the server's heap. The process loads the project
 from its folder and environment, on the server's store. When the server stops, the runs still
 queued are closed ``cancelled`` and the running ones get SIGTERM (they cancel themselves,
-naming their step). Scheduled jobs run in the scheduler's own worker thread, in process.
-Both paths count the run in the service's metrics under their trigger.
+naming their step). A scheduled job's run is recorded and executed the same way, by a
+process the scheduler's worker thread starts and waits for, so a server that fires a job
+every hour for a year keeps the memory it started with (``bench/soak.py``). Both paths
+count the run in the service's metrics under their trigger.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import threading
 import time
 from collections.abc import Iterable
 
+from prevoir.domain.records import Run
 from prevoir.errors import PrevoirError, StoreError
 from prevoir.service.metrics import ServiceMetrics
 from prevoir.storage.runs import beat, finish_run
 from prevoir.workflows.leases import HEARTBEAT_EVERY, reap_abandoned
 from prevoir.workflows.project import Project
-from prevoir.workflows.runs import RunSummary, record_run, run_record, start_pipeline
+from prevoir.workflows.runs import record_run, run_record
 
 logger = logging.getLogger(__name__)
 
@@ -90,20 +93,23 @@ class RunLauncher:
         self._queue.put(run_id)
         return run_id
 
-    def run(self, steps: Iterable[str] | None, *, trigger: str) -> RunSummary:
-        """Run ``steps`` in the calling thread (the scheduler's worker); the summary."""
-        started = start_pipeline(self.project, steps=steps, trigger=trigger)
-        forecasters = started.forecasters
-        self.metrics.run_started(trigger, forecasters, started.steps)
-        try:
-            summary = started.execute()
-        except Exception:
-            self.metrics.run_finished(trigger, forecasters, "failed", [], time.time())
-            raise
-        if summary.error is not None:
-            logger.warning("run %s %s: %s", summary.run_id, summary.status, summary.error)
-        self.metrics.run_finished(trigger, forecasters, summary.status, summary.steps, time.time())
-        return summary
+    def run(self, steps: Iterable[str] | None, *, trigger: str) -> Run:
+        """Record a run of ``steps`` and execute it in a worker process, waiting for it in
+        the calling thread (the scheduler's worker); its record as the process left it.
+
+        ``ConflictError`` (nothing recorded) when a forecaster it trains is being trained.
+        """
+        run_id = record_run(self.project, steps=steps, trigger=trigger, queued=True)
+        steps_of = run_record(self.project, run_id).steps
+        self.metrics.run_started(trigger, self.project.settings.forecasters, steps_of)
+        with self._lock:
+            if self._closed.is_set():
+                self._cancel_queued(run_id, trigger)
+                return run_record(self.project, run_id)
+            process = self._spawn(run_id)
+            self._running[run_id] = process
+        self._wait(run_id, trigger, process)
+        return run_record(self.project, run_id)
 
     def shutdown(self) -> None:
         """Close the runs still queued as ``cancelled``; SIGTERM the running ones and wait
@@ -140,15 +146,19 @@ class RunLauncher:
                     continue
                 process = self._spawn(run_id)
                 self._running[run_id] = process
-            try:
-                _, stderr = process.communicate()
-            finally:
-                with self._lock:
-                    self._running.pop(run_id, None)
-            if process.returncode != 0:
-                last = stderr.strip().splitlines()[-1:] or [f"exit {process.returncode}"]
-                logger.warning("run %s: %s", run_id, last[0])
-            self._finished(run_id, trigger, process.returncode)
+            self._wait(run_id, trigger, process)
+
+    def _wait(self, run_id: int, trigger: str, process: subprocess.Popen[str]) -> None:
+        """Wait for run ``run_id``'s worker process, then count the run as it left it."""
+        try:
+            _, stderr = process.communicate()
+        finally:
+            with self._lock:
+                self._running.pop(run_id, None)
+        if process.returncode != 0:
+            last = stderr.strip().splitlines()[-1:] or [f"exit {process.returncode}"]
+            logger.warning("run %s: %s", run_id, last[0])
+        self._finished(run_id, trigger, process.returncode)
 
     def _spawn(self, run_id: int) -> subprocess.Popen[str]:
         settings = self.project.settings

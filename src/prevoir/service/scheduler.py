@@ -138,8 +138,8 @@ class JobScheduler:
             return
         status, run_id = "failed", None
         try:
-            summary = self.launcher.run(job.settings.steps, trigger="schedule")
-            status, run_id = summary.status, summary.run_id
+            run = self.launcher.run(job.settings.steps, trigger="schedule")
+            status, run_id = run.status, run.id
         except ConflictError as exc:
             logger.warning("job %s at %s did not run: %s", job.name, fire_time, exc)
         except Exception:
