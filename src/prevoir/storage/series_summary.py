@@ -150,42 +150,84 @@ def series_page(
         where.append(series.c.dataset == dataset)
     if variable is not None:
         where.append(series.c.variable == variable)
-    if q:  # SQLite's LIKE ignores ASCII case already; its ILIKE would lower() every id
-        pattern = f"%{_escape_like(q)}%"
-        like = (
-            series.c.unique_id.like if conn.dialect.name == "sqlite" else series.c.unique_id.ilike
-        )
-        where.append(like(pattern, escape="\\"))
+    if q:
+        where.append(_contains(conn, q))
     keys = sa.select(series.c.dataset, series.c.unique_id).where(*where).distinct()
-    if variable is not None:  # one row per series already: no DISTINCT to count
-        total_stmt = sa.select(sa.func.count()).select_from(series).where(*where)
-    else:  # grouped in index order: PostgreSQL then streams the index instead of hashing
-        # 100,000 keys (21 ms against 55-90 ms), SQLite avoids a temporary B-tree
-        groups = (
-            sa.select(sa.literal(1))
-            .select_from(series)
-            .where(*where)
-            .group_by(series.c.dataset, series.c.unique_id)
-            .order_by(series.c.dataset, series.c.unique_id)
-        )
-        total_stmt = sa.select(sa.func.count()).select_from(groups.subquery())
-    page_stmt = keys.order_by(series.c.dataset, series.c.unique_id).limit(limit).offset(offset)
+    order = (series.c.dataset, series.c.unique_id)
     with translate_errors("listing series"):
-        total = int(conn.execute(total_stmt).scalar_one())
-        page = conn.execute(page_stmt).all()
+        if q:  # one scan of the matching ids for the page and the total, not two
+            matching = keys.subquery()
+            counted = sa.select(*matching.c, sa.func.count().over()).order_by(*matching.c)
+            found = conn.execute(counted.limit(limit).offset(offset)).all()
+            page = [(row[0], row[1]) for row in found]
+            total = int(found[0][2]) if found else _count(conn, where, variable)
+        else:
+            total = _count(conn, where, variable)
+            page = [
+                tuple(r) for r in conn.execute(keys.order_by(*order).limit(limit).offset(offset))
+            ]
         if not page:
             return SeriesPage(_frame([]), total)
-        span = sa.tuple_(series.c.dataset, series.c.unique_id)
         s = series_summary
         names = series.c["dataset", "unique_id", "variable"]
+        # the page's ids are known: no need to test q again on every id of their range
+        detail = [series.c.variable == variable] if variable is not None else []
         stmt = (
             sa.select(*names, sa.func.coalesce(s.c.n_obs, 0), s.c.first_ds, s.c.last_ds)
             .select_from(series.outerjoin(s, s.c.series_id == series.c.id))
-            .where(*where, span >= tuple(page[0]), span <= tuple(page[-1]))
+            .where(*detail, _spans(page, exact=bool(q)))
             .order_by(series.c.dataset, series.c.unique_id, series.c.variable)
         )
         rows = conn.execute(stmt).all()
     return SeriesPage(_frame(rows), total)
+
+
+def _contains(conn: sa.Connection, q: str) -> sa.ColumnElement[bool]:
+    """Ids containing ``q``, ignoring case. SQLite's LIKE ignores ASCII case already (its
+    ILIKE would lower() every id); on PostgreSQL ``strpos(lower(id), q)`` took 22 ms over
+    100,000 ids where ``ILIKE`` took 36 ms (and needs no escaping)."""
+    if conn.dialect.name == "sqlite":
+        return series.c.unique_id.like(f"%{_escape_like(q)}%", escape="\\")
+    return sa.func.strpos(sa.func.lower(series.c.unique_id), q.lower()) > 0
+
+
+def _count(conn: sa.Connection, where: list[sa.ColumnElement[bool]], variable: str | None) -> int:
+    """How many series (dataset, unique_id) match ``where``."""
+    if variable is not None:  # one row per series already: no DISTINCT to count
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(series).where(*where)).scalar_one()
+        )
+    # grouped in index order: PostgreSQL then streams the index instead of hashing 100,000
+    # keys (21 ms against 55-90 ms), SQLite avoids a temporary B-tree
+    groups = (
+        sa.select(sa.literal(1))
+        .select_from(series)
+        .where(*where)
+        .group_by(series.c.dataset, series.c.unique_id)
+        .order_by(series.c.dataset, series.c.unique_id)
+    )
+    return int(conn.execute(sa.select(sa.func.count()).select_from(groups.subquery())).scalar_one())
+
+
+def _spans(page: Sequence[Sequence[object]], *, exact: bool) -> sa.ColumnElement[bool]:
+    """The page's keys, per dataset: the range of its ids (a page without ``q`` holds every
+    id of that range) or, ``exact``, the ids themselves; both are index scans. (A row
+    comparison ``(dataset, unique_id) >= (...)`` is not matched to the index by PostgreSQL,
+    which then scanned all 100,000 series: 32 ms against 1.6 ms.)"""
+    ids_of: dict[object, list[object]] = {}
+    for dataset, unique_id in page:
+        ids_of.setdefault(dataset, []).append(unique_id)
+    return sa.or_(
+        *(
+            sa.and_(
+                series.c.dataset == dataset,
+                series.c.unique_id.in_(ids)
+                if exact
+                else series.c.unique_id.between(ids[0], ids[-1]),
+            )
+            for dataset, ids in ids_of.items()
+        )
+    )
 
 
 def _frame(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
@@ -193,5 +235,6 @@ def _frame(rows: Sequence[Sequence[object]]) -> pd.DataFrame:
     out = pd.DataFrame([tuple(r) for r in rows], columns=cols)
     out["n_obs"] = out["n_obs"].astype(np.int64)
     for col in ("first_ds", "last_ds"):
-        out[col] = pd.to_datetime(out[col], utc=True).dt.as_unit("us")
+        # cache=False: deciding whether to cache walks every value in Python (14 ms a page)
+        out[col] = pd.to_datetime(out[col], utc=True, cache=False).dt.as_unit("us")
     return out
