@@ -64,6 +64,8 @@ class ServiceSettings(_Strict):
     # threads that run the sync handlers (FastAPI's default is 40: on a few cores, that many
     # Python threads fight the event loop for the GIL); keep db_pool_size + overflow above it
     threads: int = Field(default=8, ge=1, le=200)
+    # bulk reads (GET /series pages) running at once; more wait on the event loop
+    heavy_requests: int = Field(default=2, ge=1, le=200)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
     db_pool_timeout_s: float = Field(default=10.0, gt=0)

@@ -36,7 +36,7 @@ TOTAL_HEADER = "X-Total-Count"
 
 
 @router.get("/series", response_model=list[SeriesPublic])
-def series_list(
+async def series_list(
     _caller: Reader,
     state: State,
     dataset: str | None = None,
@@ -48,13 +48,18 @@ def series_list(
     keeps the ids that contain it (case-insensitive); the number matching is in
     ``X-Total-Count``.
 
-    The JSON is rendered here, in the thread pool: a page of 10,000 series returned as
-    objects would be serialised on the event loop, delaying every other request."""
-    page, total = stored.stored_series(
-        state.project, dataset=dataset, q=q, limit=limit, offset=offset
-    )
-    body = _SERIES_LIST.dump_json(_public(page))
-    return Response(body, media_type="application/json", headers={TOTAL_HEADER: str(total)})
+    The page is read and its JSON rendered in the thread pool (a page of 10,000 series
+    returned as objects would be serialised on the event loop, delaying every other
+    request), by at most ``service.heavy_requests`` such requests at a time."""
+
+    def render() -> Response:
+        page, total = stored.stored_series(
+            state.project, dataset=dataset, q=q, limit=limit, offset=offset
+        )
+        body = _SERIES_LIST.dump_json(_public(page))
+        return Response(body, media_type="application/json", headers={TOTAL_HEADER: str(total)})
+
+    return await state.run_heavy(render)
 
 
 _SERIES_LIST = TypeAdapter(list[SeriesPublic])
