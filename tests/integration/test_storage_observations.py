@@ -193,3 +193,15 @@ def test_invalid_frames_are_refused(engine: sa.Engine) -> None:
         with pytest.raises(DataValidationError, match="naive"):
             read_observations(conn, "shop", start=datetime(2024, 1, 1))
     assert dump(engine) == []
+
+
+def test_a_batch_of_more_series_than_postgresql_binds_parameters(engine: sa.Engine) -> None:
+    """PostgreSQL refuses more than 65,535 bound parameters: looking the newest stored row
+    of every series of a batch up with one IN list failed at 65,536 series."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's limit is not reached by this path")
+    n = 65_600
+    frame = pd.DataFrame({"unique_id": [f"s{i}" for i in range(n)], "ds": T0, "y": 1.0})
+    with engine.begin() as conn:
+        assert upsert_observations(conn, "wide", frame, ["y"]) == n
+        assert count_observations(conn, "wide") == n

@@ -54,6 +54,8 @@ from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import forecasts
 from prevoir.storage.types import EPOCH, epoch_us_expr, from_epoch_us, to_epoch_us
 
+_IDS_PER_STATEMENT = 30_000  # bound parameters per IN list (PostgreSQL's limit: 65,535)
+
 __all__ = [
     "count_forecasts",
     "issued_by_runs",
@@ -486,10 +488,12 @@ def issued_by_runs(conn: sa.Connection, forecaster: str, frame: pd.DataFrame) ->
     stmt = sa.select(f.c.unique_id, f.c.origin, f.c.step, f.c.run_id).where(
         f.c.forecaster == forecaster,
         f.c.run_id.is_not(None),
-        f.c.unique_id.in_(sorted(set(keys[UNIQUE_ID].astype(str)))),
         f.c.origin >= keys[ORIGIN].min().to_pydatetime(),
         f.c.origin <= keys[ORIGIN].max().to_pydatetime(),
     )
+    ids = sorted(set(keys[UNIQUE_ID].astype(str)))
+    if len(ids) <= _IDS_PER_STATEMENT:  # more: the origin window alone, matched below
+        stmt = stmt.where(f.c.unique_id.in_(ids))
     with translate_errors(f"checking which forecasts of {forecaster!r} prevoir issued"):
         rows = conn.execute(stmt).all()
     stored = pd.DataFrame(rows, columns=[UNIQUE_ID, ORIGIN, STEP, "run_id"])

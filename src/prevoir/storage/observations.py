@@ -55,6 +55,7 @@ _SQLITE_UPSERT = (
     "ON CONFLICT (series_id, ds) DO UPDATE SET value = excluded.value "
     "WHERE excluded.value IS NOT NULL AND observations.value IS NOT excluded.value"
 )
+_IDS_PER_STATEMENT = 30_000  # bound parameters per IN list (PostgreSQL's limit: 65,535)
 _PG_STAGE = "_prevoir_obs_stage"
 _PG_STAGE_DDL = "series_id int4 NOT NULL, ds timestamptz NOT NULL, value float8"
 # The NOT EXISTS pre-filter drops rows identical to the stored ones with read-only index
@@ -150,8 +151,12 @@ def _stored_max_per_row(conn: sa.Connection, sid: np.ndarray) -> np.ndarray:
         .limit(1)
         .scalar_subquery()
     )
-    stmt = sa.select(_series.c.id, newest).where(_series.c.id.in_(uniq.tolist()))
-    stored = {int(sid): ds for sid, ds in conn.execute(stmt)}
+    stored: dict[int, int | None] = {}
+    ids = uniq.tolist()
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):  # PostgreSQL binds 65,535 at most
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        stmt = sa.select(_series.c.id, newest).where(_series.c.id.in_(chunk))
+        stored.update((int(sid), ds) for sid, ds in conn.execute(stmt))
     floor = np.iinfo(np.int64).min
     per_series = np.array([stored.get(int(i)) or floor for i in uniq], dtype=np.int64)
     return per_series[inverse]
