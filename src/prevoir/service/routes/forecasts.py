@@ -61,13 +61,14 @@ def forecasters(_caller: Reader, state: State) -> list[ForecasterPublic]:
     "/forecasts/{forecaster}/{unique_id}/latest",
     responses={404: {"description": "no forecast stored for this forecaster and series"}},
 )
-async def latest_forecast(
+def latest_forecast(
     _caller: Reader, state: State, forecaster: KeyPath, unique_id: KeyPath
 ) -> ForecastPublic:
     """The forecast issued from the newest origin of one series (one indexed query).
 
-    ``async`` on purpose: the read is one primary-key probe, cheaper on the event loop than
-    the thread-pool hop a sync endpoint pays (the hot path of bench/api).
+    In the thread pool like every store read: one primary-key probe is cheap on the event
+    loop until the store is slow or locked, and then it stalls every request of the
+    process (issue 11; it ran on the loop since issue 5, for the hop it saved).
     """
     return _public(stored.latest_forecast(state.project, forecaster, unique_id))
 
