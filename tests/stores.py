@@ -52,6 +52,7 @@ __all__ = [
     "CHEAP_CLOSE_1H",
     "Master",
     "StoreCopy",
+    "admin_execute",
     "bikes_dev",
     "copy_of",
     "crypto_dev",
@@ -139,12 +140,12 @@ def _build(folder: Path, backend: str, *, example: str, build: Callable[[Cli], o
         database = f"prevoir_master_{_OWNER}_{folder.name.replace('-', '_')}"
         with _PG_MASTERS.open("a") as names:  # registered first: dropped even if this fails
             names.write(database + "\n")
-        _admin_execute(f'CREATE DATABASE "{database}"')
+        admin_execute(f'CREATE DATABASE "{database}"')
         url = _database_url(database)
     Cli(folder, url)("init", str(project), "--example", example)
     build(Cli(project, url))
     if backend != "sqlite":  # a template must have no connection open
-        _admin_execute(
+        admin_execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{sa.make_url(url).database}' AND pid <> pg_backend_pid()"
         )
@@ -168,7 +169,7 @@ def copy_of(built: Master, destination: Path) -> Iterator[StoreCopy]:
     else:
         database = f"prevoir_copy_{uuid.uuid4().hex[:12]}"
         template = sa.make_url(built.store_url).database
-        _admin_execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        admin_execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
         url = _database_url(database)
     try:
         _relocate(url, built.backend, old=str(built.project), new=str(project))
@@ -179,7 +180,7 @@ def copy_of(built: Master, destination: Path) -> Iterator[StoreCopy]:
         yield StoreCopy(project, url)
     finally:
         if database is not None:
-            _admin_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _relocate(url: str, backend: str, *, old: str, new: str) -> None:
@@ -212,7 +213,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     if _PG_MASTERS.exists():
         for database in _PG_MASTERS.read_text().split():
-            _admin_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     shutil.rmtree(SHARED, ignore_errors=True)
 
 
@@ -242,7 +243,8 @@ def _database_url(database: str) -> str:
     return sa.make_url(pg_admin_url()).set(database=database).render_as_string(False)
 
 
-def _admin_execute(statement: str) -> None:
+def admin_execute(statement: str) -> None:
+    """Run one statement on the suite's PostgreSQL server, outside a transaction."""
     engine = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with engine.connect() as conn:

@@ -18,14 +18,14 @@ from typing import IO
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 import prevoir.examples
 from tests.cli import ENV, Cli
 from tests.integration.conftest import _require_pg, pg_admin_url
 from tests.service.conftest import db_url, password_hash, pg_schema_url, service_client
+from tests.stores import admin_execute
 
-__all__ = ["db_url", "password_hash", "pg_schema_url", "service_client"]
+__all__ = ["admin_execute", "db_url", "password_hash", "pg_schema_url", "service_client"]
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -91,16 +91,6 @@ def fresh_pg_database() -> Generator[str, None, None]:
     finally:
         admin_execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def admin_execute(statement: str) -> None:
-    """Run one statement on the suite's PostgreSQL server, outside a transaction."""
-    engine = sa.create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
