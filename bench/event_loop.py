@@ -1,6 +1,7 @@
 """Event-loop benchmark: how fast ``/healthz`` answers while 20 clients hammer the API.
 
-    python bench/event_loop.py [--quick] [--seconds 15] [--src DIR] [--threads N]
+    python bench/event_loop.py [--quick] [--seconds 15] [--src DIR] [--threads N] [--heavy N]
+                               [--nice-clients 10]
 
 Set-up (not timed): a project in a temporary folder, a SQLite store with 20,000 series ×
 48 hours (``--quick``: 2,000), one API key with role ``read``; then ``prevoir serve`` starts
@@ -52,7 +53,8 @@ def _get(url: str, key: str | None = None, timeout: float = 60) -> float:
     return time.perf_counter() - began
 
 
-def _hammer(url: str, key: str, until: float, done: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _hammer(url: str, key: str, until: float, done: multiprocessing.Queue, nice: int) -> None:  # type: ignore[type-arg]
+    os.nice(nice)
     counts = [0] * CLIENTS_PER_PROCESS
 
     def client(i: int) -> None:
@@ -123,6 +125,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--src", type=Path, default=HERE.parent / "src")
     parser.add_argument("--threads", type=int, help="service.threads (default: the setting's)")
+    parser.add_argument("--heavy", type=int, help="service.heavy_requests (default: the setting's)")
+    parser.add_argument(
+        "--nice-clients",
+        type=int,
+        default=0,
+        help="niceness of the 20 clients' processes: 10 lets the server have the cores first, "
+        "as clients on other machines would",
+    )
     args = parser.parse_args()
     n_series = 2_000 if args.quick else 20_000
     seconds = 3.0 if args.quick else args.seconds
@@ -138,6 +148,8 @@ def main() -> None:
         }
         if args.threads:
             env["PREVOIR_SERVICE__THREADS"] = str(args.threads)
+        if args.heavy:
+            env["PREVOIR_SERVICE__HEAVY_REQUESTS"] = str(args.heavy)
         command = [sys.executable, "-m", "prevoir", "serve", "--project", str(folder)]
         server = subprocess.Popen(
             [*command, "--port", str(port), "--log-level", "warning"], env=env
@@ -162,7 +174,9 @@ def main() -> None:
             until = time.monotonic() + seconds
             done: multiprocessing.Queue[int] = multiprocessing.Queue()
             workers = [
-                multiprocessing.Process(target=_hammer, args=(heavy, key, until, done))
+                multiprocessing.Process(
+                    target=_hammer, args=(heavy, key, until, done, args.nice_clients)
+                )
                 for _ in range(PROCESSES)
             ]
             for worker in workers:

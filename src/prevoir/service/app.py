@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,6 +57,12 @@ def create_app(settings: Settings) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.service.threads
         interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_S)
+        # the objects of the imports and the open project (~170,000: pandas, SQLAlchemy, the
+        # API modules) stay for the process's life; frozen, the collector stops walking
+        # them in every full collection, a pause of every thread, the event loop included
+        # (bench/event_loop: /healthz p99 117 -> 19 ms, heavy pages 7.4 -> 10.4 req/s)
+        gc.collect()
+        gc.freeze()
         try:
             if scheduler is not None:
                 scheduler.start()
@@ -66,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
             state.runs.shutdown()
             project.close()
             sys.setswitchinterval(interval)
+            gc.unfreeze()
 
     app = FastAPI(
         title="prevoir",
