@@ -120,3 +120,20 @@ def test_runs_need_the_write_role_and_known_steps(settings: Settings, client: Te
     assert client.post(RUNS, json={"stpes": ETL}, headers=writer).status_code == 422
     assert client.get(f"{RUNS}/12345", headers=reader).status_code == 404
     assert client.get(RUNS, params={"limit": 0}, headers=reader).status_code == 422
+
+
+def test_a_run_for_chosen_forecasters_is_recorded_with_them_and_runs_with_them(
+    settings: Settings, client: TestClient
+) -> None:
+    writer = key_headers(settings, "write")
+    name = next(iter(settings.forecasters))
+    unknown = client.post(RUNS, json={"forecasters": ["nope"]}, headers=writer)
+    assert unknown.status_code == 400 and "no forecaster 'nope'" in unknown.json()["detail"]
+    no_tag = client.post(RUNS, json={"tags": {"granularity": "day"}}, headers=writer)
+    assert no_tag.status_code == 400 and "granularity=day" in no_tag.json()["detail"]
+    assert client.get(RUNS, headers=writer).json() == []  # refused runs leave no row
+    answer = client.post(RUNS, json={"steps": ETL, "forecasters": [name]}, headers=writer)
+    assert answer.status_code == 202, answer.text
+    run = wait_for(lambda: finished(client, answer.json()["run_id"], writer))
+    assert run["status"] == "succeeded", run["error"]
+    assert run["forecasters"] == [name]  # the worker process read its selection back

@@ -97,30 +97,56 @@ def run(
             min=1,
         ),
     ] = None,
+    forecaster: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forecaster",
+            "-f",
+            help="Only this forecaster (repeat for several); its datasets only are loaded.",
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Only forecasters with this tag, KEY=VALUE (repeat: all must match)."),
+    ] = None,
 ) -> None:
     """Run the pipeline (all steps, or those named) and print a per-step timing summary.
 
-    SIGTERM or Ctrl-C stop it cleanly: the run is recorded as cancelled, its leases are
-    released, and it exits 143 or 130.
+    --forecaster and --tag select the forecasters (both given: both must hold); only the
+    datasets they read are extracted and loaded. SIGTERM or Ctrl-C stop it cleanly: the run
+    is recorded as cancelled, its leases are released, and it exits 143 or 130.
     """
     from prevoir.cli.progress import progress_for
     from prevoir.cli.render import step_table
     from prevoir.cli.signals import stop_signals
+    from prevoir.config.selection import parse_tags
     from prevoir.workflows.runs import run_pipeline, start_queued
 
+    tags = guard(lambda: parse_tags(tag or ()))
     with (
         stop_signals(),
         opened(project, profile, migrate=True) as handle,
         progress_for(err) as progress,
     ):
         if run_id is not None:
-            if steps:
-                err.print("[bold red]error:[/] --run-id runs the recorded steps: drop --steps")
+            if steps or forecaster or tag:
+                err.print(
+                    "[bold red]error:[/] --run-id runs the recorded steps and forecasters: "
+                    "drop --steps, --forecaster and --tag"
+                )
                 raise typer.Exit(2)
             queued = run_id
             summary = guard(lambda: start_queued(handle, queued).execute(progress))
         else:
-            summary = guard(lambda: run_pipeline(handle, steps=steps, progress=progress))
+            summary = guard(
+                lambda: run_pipeline(
+                    handle,
+                    steps=steps,
+                    progress=progress,
+                    forecasters=forecaster or (),
+                    tags=tags,
+                )
+            )
     title = f"run {summary.run_id} · profile {handle.profile} · {summary.status}"
     out.print(step_table(summary.steps, title=title))
     for note in summary.notes:

@@ -38,6 +38,8 @@ class ScheduledJobSettings(_Strict):
 
     cron: str  # five fields: minute hour day month weekday, e.g. "0 */6 * * *"
     steps: tuple[str, ...] | None = None  # None: every step
+    forecasters: tuple[str, ...] = ()  # only these (and their datasets); empty: all
+    tags: dict[str, str] = Field(default_factory=dict)  # only forecasters with these tags
     timezone: str = "UTC"
     # a firing missed while no server ran: "run_once" runs it once at start, "skip" logs it
     missed: MissedFiring = "skip"

@@ -54,6 +54,7 @@ class Run:
     host: str | None = None  # the process that runs it (None before migration 0006)
     pid: int | None = None
     heartbeat_at: datetime | None = None  # its last sign of life
+    forecasters: tuple[str, ...] = ()  # the forecasters it was asked for; empty: all of them
 
     @property
     def owner(self) -> str:

@@ -319,6 +319,8 @@ class ForecasterDecl:
     # fly with the dataset's ``aggregate`` rules, in buckets of ``granularity_timezone``
     granularity: str | None = None
     granularity_timezone: str = "UTC"
+    # free labels to select forecasters by: `prevoir run --tag granularity=hour`
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("horizons")
     @classmethod

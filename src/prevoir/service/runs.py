@@ -23,8 +23,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from prevoir.config.selection import select_forecasters
 from prevoir.domain.records import Run
 from prevoir.errors import PrevoirError, StoreError
 from prevoir.service.metrics import ServiceMetrics
@@ -74,18 +75,30 @@ class RunLauncher:
         self._closed = threading.Event()
         reap_abandoned(project.store)  # runs a dead process left open, at server start
 
-    def submit(self, steps: Iterable[str] | None, *, trigger: str = "api") -> int:
-        """Record a queued run and hand it to a worker; its id.
+    def submit(
+        self,
+        steps: Iterable[str] | None,
+        *,
+        trigger: str = "api",
+        forecasters: Iterable[str] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> int:
+        """Record a queued run (of the forecasters selected by name and tags; all by
+        default) and hand it to a worker; its id.
 
-        ``ConflictError`` (nothing recorded) when a forecaster it trains is being trained;
+        ``ConfigError`` for an unknown forecaster or a selection of none, ``ConflictError``
+        when a forecaster it trains is being trained (nothing recorded for either);
         ``QueueFullError`` when ``queue_size`` runs already wait.
         """
+        chosen = select_forecasters(self.project.settings, forecasters, tags)
         with self._lock:
             if self._closed.is_set():
                 raise StoreError("the server is shutting down; start the run again later")
             if len(self._waiting) >= self.queue_size:
                 raise QueueFullError(self.queue_size, retry_after=30)
-            run_id = record_run(self.project, steps=steps, trigger=trigger, queued=True)
+            run_id = record_run(
+                self.project, steps=steps, trigger=trigger, queued=True, forecasters=chosen
+            )
             self._waiting[run_id] = trigger
             self._start_threads()
         run = run_record(self.project, run_id)
@@ -93,13 +106,24 @@ class RunLauncher:
         self._queue.put(run_id)
         return run_id
 
-    def run(self, steps: Iterable[str] | None, *, trigger: str) -> Run:
-        """Record a run of ``steps`` and execute it in a worker process, waiting for it in
-        the calling thread (the scheduler's worker); its record as the process left it.
+    def run(
+        self,
+        steps: Iterable[str] | None,
+        *,
+        trigger: str,
+        forecasters: Iterable[str] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> Run:
+        """Record a run of ``steps`` (for the selected forecasters, as ``submit``) and
+        execute it in a worker process, waiting for it in the calling thread (the
+        scheduler's worker); its record as the process left it.
 
         ``ConflictError`` (nothing recorded) when a forecaster it trains is being trained.
         """
-        run_id = record_run(self.project, steps=steps, trigger=trigger, queued=True)
+        chosen = select_forecasters(self.project.settings, forecasters, tags)
+        run_id = record_run(
+            self.project, steps=steps, trigger=trigger, queued=True, forecasters=chosen
+        )
         steps_of = run_record(self.project, run_id).steps
         self.metrics.run_started(trigger, self.project.settings.forecasters, steps_of)
         with self._lock:

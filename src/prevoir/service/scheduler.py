@@ -138,7 +138,12 @@ class JobScheduler:
             return
         status, run_id = "failed", None
         try:
-            run = self.launcher.run(job.settings.steps, trigger="schedule")
+            run = self.launcher.run(
+                job.settings.steps,
+                trigger="schedule",
+                forecasters=job.settings.forecasters,
+                tags=job.settings.tags,
+            )
             status, run_id = run.status, run.id
         except ConflictError as exc:
             logger.warning("job %s at %s did not run: %s", job.name, fire_time, exc)

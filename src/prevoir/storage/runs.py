@@ -54,11 +54,13 @@ def start_run(
     host: str | None = None,
     pid: int | None = None,
     queued: bool = False,
+    forecasters: Sequence[str] = (),
 ) -> int:
     """Record a new run in status ``running`` (``queued``: waiting for a worker); its id.
 
     ``trigger`` is ``cli``, ``schedule`` or ``api``; ``steps`` the step names requested;
-    ``host`` and ``pid`` the process that runs it (for a queued run: that queued it).
+    ``host`` and ``pid`` the process that runs it (for a queued run: that queued it);
+    ``forecasters`` the ones it was asked for (empty: all).
     """
     _check_choice("run trigger", trigger, RUN_TRIGGERS)
     bad = [s for s in steps if not s or any(ch.isspace() for ch in s)]
@@ -74,6 +76,7 @@ def start_run(
         "host": host,
         "pid": pid,
         "heartbeat_at": datetime.now(UTC),
+        "forecasters": " ".join(forecasters) or None,
     }
     with translate_errors(f"starting a {profile!r} run"):
         run_id = int(conn.execute(sa.insert(runs).values(values).returning(runs.c.id)).scalar_one())
@@ -185,6 +188,7 @@ def _run(row: sa.RowMapping, steps: list[StepRecord]) -> Run:
         host=row["host"],
         pid=row["pid"],
         heartbeat_at=row["heartbeat_at"],
+        forecasters=tuple((row["forecasters"] or "").split()),
     )
 
 

@@ -135,6 +135,8 @@ runs = sa.Table(
     sa.Column("host", sa.String(255), nullable=True),
     sa.Column("pid", sa.Integer, nullable=True),
     sa.Column("heartbeat_at", UtcDateTime(), nullable=True),
+    # the forecasters a run was asked for, space-separated; NULL: every forecaster (0009)
+    sa.Column("forecasters", sa.Text, nullable=True),
     sa.CheckConstraint(_in("trigger", RUN_TRIGGERS), name="trigger"),
     sa.CheckConstraint(_in("status", RUN_STATUSES), name="status"),
 )

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from prevoir.config import Settings, transform_spec
+from prevoir.config.selection import datasets_of, select_forecasters
 from prevoir.domain.records import Run, StepRecord, run_owner
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import (
@@ -87,41 +88,60 @@ def run_pipeline(
     steps: Iterable[str] | None = None,
     trigger: str = "cli",
     progress: Progress | None = None,
+    forecasters: Iterable[str] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> RunSummary:
-    """Run ``steps`` (all by default); a failed step is recorded and returned, not raised.
+    """Run ``steps`` (all by default) for the forecasters selected by name and tags (all by
+    default); a failed step is recorded and returned, not raised.
 
     ``ConflictError`` (no run recorded) when a forecaster the run would train is being
     trained by another run; ``RunCancelledError`` when a signal stopped it.
     """
-    return start_pipeline(project, steps=steps, trigger=trigger).execute(progress)
+    started = start_pipeline(
+        project, steps=steps, trigger=trigger, forecasters=forecasters, tags=tags
+    )
+    return started.execute(progress)
 
 
 def start_pipeline(
-    project: Project, *, steps: Iterable[str] | None = None, trigger: str = "cli"
+    project: Project,
+    *,
+    steps: Iterable[str] | None = None,
+    trigger: str = "cli",
+    forecasters: Iterable[str] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> StartedRun:
     """Record a run (status ``running``); ``execute`` it next (in any thread).
 
     Split from ``run_pipeline`` so that the API can answer with the run id, or with 409 when
     a forecaster is being trained (``ConflictError``; nothing is recorded), before the steps
-    run in the background. A configuration error is raised before anything is recorded.
+    run in the background. A configuration error (an unknown forecaster, a selection of
+    none) is raised before anything is recorded.
     """
     names = order_steps(steps)
-    parts = _Parts.of(project)
-    run_id = record_run(project, steps=names, trigger=trigger)
+    chosen = select_forecasters(project.settings, forecasters, tags)
+    parts = _Parts.of(project, chosen)
+    run_id = record_run(project, steps=names, trigger=trigger, forecasters=chosen)
     return _started(project, parts, run_id, names, trigger)
 
 
 def record_run(
-    project: Project, *, steps: Iterable[str] | None, trigger: str, queued: bool = False
+    project: Project,
+    *,
+    steps: Iterable[str] | None,
+    trigger: str,
+    queued: bool = False,
+    forecasters: tuple[str, ...] = (),
 ) -> int:
     """Reap dead runs, check that no live run holds or will take a lease this run needs
-    (``ConflictError``: nothing recorded), then record the run; its id."""
+    (``ConflictError``: nothing recorded), then record the run (for ``forecasters``, already
+    selected; empty: all); its id."""
     settings, store = project.settings, project.store
     names = order_steps(steps)
-    leases = _lease_names(settings.profile, settings.forecasters, names)
+    leases = _lease_names(settings.profile, forecasters or settings.forecasters, names)
     with _submitting(store, settings.profile, leases):
         reap_abandoned(store)
-        _precheck(store, settings.profile, leases)
+        _precheck(store, settings.profile, leases, forecasters)
         with store.write() as conn:
             return start_run(
                 conn,
@@ -132,6 +152,7 @@ def record_run(
                 host=HOST,
                 pid=os.getpid(),
                 queued=queued,
+                forecasters=forecasters,
             )
 
 
@@ -140,12 +161,13 @@ def start_queued(project: Project, run_id: int) -> StartedRun:
 
     ``ConflictError`` when it is not queued (already started, cancelled or reaped).
     """
-    parts = _Parts.of(project)
     with project.store.write() as conn:
         claimed = claim_run(conn, run_id, host=HOST, pid=os.getpid())
         run = get_run(conn, run_id)
     if not claimed:
         raise ConflictError(f"run {run_id} is {run.status}, not queued: it cannot be started")
+    # the names were checked when the run was queued; the config may have changed since
+    parts = _Parts.of(project, select_forecasters(project.settings, run.forecasters))
     return _started(project, parts, run_id, run.steps, run.trigger)
 
 
@@ -159,11 +181,15 @@ class _Parts:
     registry: Registry
 
     @classmethod
-    def of(cls, project: Project) -> _Parts:
+    def of(cls, project: Project, chosen: tuple[str, ...] = ()) -> _Parts:
+        """The parts of a run for the ``chosen`` forecasters (empty: all) and the datasets
+        they read (all datasets when every forecaster runs, so a dataset no forecaster
+        reads is still loaded)."""
         settings, notes = project.settings, list[str]()
+        datasets = datasets_of(settings, chosen) if chosen else tuple(settings.datasets)
         return cls(
-            datasets={name: _plan(settings, name) for name in settings.datasets},
-            forecasters={name: project.forecaster(name) for name in settings.forecasters},
+            datasets={name: _plan(settings, name) for name in datasets},
+            forecasters={name: project.forecaster(name) for name in chosen or settings.forecasters},
             notes=notes,
             registry=project.registry(notes=notes),
         )
@@ -299,14 +325,21 @@ def _held_message(lease: Lease) -> str:
     )
 
 
-def _precheck(store: Store, profile: str, leases: tuple[str, ...]) -> None:
+def _precheck(
+    store: Store, profile: str, leases: tuple[str, ...], forecasters: tuple[str, ...]
+) -> None:
     """``ConflictError`` when a live lease holds a forecaster of ``leases``, or another open
-    run of ``profile`` will train (it takes the leases when it reaches its training step)."""
+    run of ``profile`` will train one of ``forecasters`` (empty: all; it takes the leases when
+    it reaches its training step)."""
     if not leases:
         return
     with store.read() as conn:
         held = live_holders(conn, list(leases))
-        others = [r for r in active_runs(conn, profile=profile) if TRAINING_STEPS & set(r.steps)]
+        others = [
+            r
+            for r in active_runs(conn, profile=profile)
+            if TRAINING_STEPS & set(r.steps) and _overlap(r.forecasters, forecasters)
+        ]
     if held:
         raise ConflictError(_held_message(held[0]))
     if others:
@@ -316,6 +349,11 @@ def _precheck(store: Store, profile: str, leases: tuple[str, ...]) -> None:
             f"({run.status} since {run.started_at:%Y-%m-%d %H:%M:%S} UTC, steps "
             f"{' '.join(run.steps)}); wait for it to finish and run again"
         )
+
+
+def _overlap(some: tuple[str, ...], others: tuple[str, ...]) -> bool:
+    """Whether two runs' selections share a forecaster (an empty selection is all)."""
+    return not some or not others or bool(set(some) & set(others))
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 
 from prevoir.config import ScheduledJobSettings, Settings
+from prevoir.config.selection import select_forecasters
 from prevoir.domain.records import Firing
 from prevoir.errors import ConfigError
 from prevoir.storage.schedule import list_firings
@@ -42,11 +43,16 @@ class ScheduledJob:
 
 
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    """Every job of ``[service.schedule]``, its cron checked (``ConfigError`` naming it)."""
-    return [
-        ScheduledJob(name, job, job_trigger(name, job))
-        for name, job in settings.service.schedule.items()
-    ]
+    """Every job of ``[service.schedule]``, its cron and its selection of forecasters
+    checked (``ConfigError`` naming it)."""
+    jobs = []
+    for name, job in settings.service.schedule.items():
+        try:
+            select_forecasters(settings, job.forecasters, job.tags)
+        except ConfigError as exc:
+            raise ConfigError(f"[service.schedule.{name}]: {exc}") from None
+        jobs.append(ScheduledJob(name, job, job_trigger(name, job)))
+    return jobs
 
 
 def job_trigger(name: str, job: ScheduledJobSettings) -> CronTrigger:

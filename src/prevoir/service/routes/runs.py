@@ -21,11 +21,14 @@ State = Annotated[ServiceState, Depends(get_state)]
 
 
 class RunRequest(BaseModel):
-    """Which steps to run; null or absent: every step."""
+    """Which steps to run (null or absent: every step), for which forecasters: by name
+    and/or by tags (both absent: every forecaster; both given: both must hold)."""
 
     model_config = ConfigDict(extra="forbid")
 
     steps: list[str] | None = Field(default=None, examples=[["extract", "transform", "load"]])
+    forecasters: list[str] = Field(default_factory=list, examples=[["close_1h"]])
+    tags: dict[str, str] = Field(default_factory=dict, examples=[{"granularity": "hour"}])
 
 
 class RunAccepted(BaseModel):
@@ -66,6 +69,7 @@ class RunPublic(BaseModel):
     host: str | None = None  # the process that runs (ran) it
     pid: int | None = None
     heartbeat_at: datetime | None = None  # its last sign of life
+    forecasters: list[str] = Field(default_factory=list)  # asked for; empty: every one
 
 
 def _public(run: Run) -> RunPublic:
@@ -83,6 +87,7 @@ def _public(run: Run) -> RunPublic:
         host=run.host,
         pid=run.pid,
         heartbeat_at=run.heartbeat_at,
+        forecasters=list(run.forecasters),
     )
 
 
@@ -90,7 +95,7 @@ def _public(run: Run) -> RunPublic:
     "/runs",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
-        400: {"description": "unknown step name"},
+        400: {"description": "unknown step or forecaster name, or tags that select none"},
         409: {"description": "a forecaster this run would train is being trained"},
         429: {"description": "the run queue is full; retry after Retry-After seconds"},
     },
@@ -103,7 +108,12 @@ def start_run(
     A refused request (409, 429) records no run.
     """
     try:
-        run_id = state.runs.submit(body.steps if body else None, trigger="api")
+        run_id = state.runs.submit(
+            body.steps if body else None,
+            trigger="api",
+            forecasters=body.forecasters if body else (),
+            tags=body.tags if body else None,
+        )
     except QueueFullError as exc:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
