@@ -52,7 +52,7 @@ def runs_table(runs: Sequence[Run]) -> Table:
     """Recent runs, one block each, with the seconds of every step on its own line; runs
     still queued or running also show their owner (host, pid) and heartbeat age."""
     table = Table(title="recent runs (times UTC)", box=box.SIMPLE_HEAD, pad_edge=False)
-    owners = any(run.status in ("queued", "running") for run in runs)
+    owners = any(run.is_open for run in runs)
     columns = ["run", "status", "started", "profile · via", "step seconds", "total"]
     for name in columns + (["owner · heartbeat"] if owners else []):
         table.add_column(name, no_wrap=True, justify="right" if name == "total" else "left")
@@ -77,7 +77,7 @@ def runs_table(runs: Sequence[Run]) -> Table:
 
 
 def _owner(run: Run, now: pd.Timestamp) -> str:
-    if run.status not in ("queued", "running"):
+    if not run.is_open:
         return ""
     age = "no heartbeat"
     if run.heartbeat_at is not None:

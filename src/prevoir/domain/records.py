@@ -37,6 +37,9 @@ def run_owner(run_id: int, host: str | None, pid: int | None) -> str:
     return f"run {run_id} on {host or '?'} pid {pid if pid is not None else '?'}"
 
 
+OPEN_RUN = ("queued", "running")  # the statuses of a run that has not ended
+
+
 @dataclass(frozen=True)
 class Run:
     """One execution of some steps: what it was asked, how it went, each step's record."""
@@ -55,6 +58,11 @@ class Run:
     pid: int | None = None
     heartbeat_at: datetime | None = None  # its last sign of life
     forecasters: tuple[str, ...] = ()  # the forecasters it was asked for; empty: all of them
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the run has not ended (queued or running)."""
+        return self.status in OPEN_RUN
 
     @property
     def owner(self) -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from prevoir.domain.records import Run, StepRecord
+from prevoir.domain.records import OPEN_RUN, Run, StepRecord
 from prevoir.errors import DataValidationError, NotFoundError
 from prevoir.storage._errors import translate_errors
 from prevoir.storage.tables import RUN_STATUSES, RUN_TRIGGERS, STEP_STATUSES, run_steps, runs
@@ -35,8 +35,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-OPEN = ("queued", "running")  # a run in these is not finished
 
 
 def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
@@ -114,7 +112,7 @@ def finish_run(
     """Close run ``run_id`` as ``succeeded``, ``failed``, ``partial``, ``abandoned`` or
     ``cancelled`` (with ``error``). ``only_if``: only while its status is one of these
     (a reaper and the run itself never both close it); whether it was closed."""
-    _check_choice("final run status", status, [s for s in RUN_STATUSES if s not in OPEN])
+    _check_choice("final run status", status, [s for s in RUN_STATUSES if s not in OPEN_RUN])
     stmt = (
         sa.update(runs)
         .where(runs.c.id == run_id)
@@ -154,7 +152,7 @@ def beat(conn: sa.Connection, run_id: int) -> None:
 
 def active_runs(conn: sa.Connection, *, profile: str | None = None) -> list[Run]:
     """Runs still ``queued`` or ``running`` (of ``profile``), oldest first, with steps."""
-    stmt = sa.select(runs).where(runs.c.status.in_(OPEN)).order_by(runs.c.id)
+    stmt = sa.select(runs).where(runs.c.status.in_(OPEN_RUN)).order_by(runs.c.id)
     if profile is not None:
         stmt = stmt.where(runs.c.profile == profile)
     with translate_errors("listing the runs under way"):

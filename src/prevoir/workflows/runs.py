@@ -25,7 +25,7 @@ import pandas as pd
 
 from prevoir.config import Settings, transform_spec
 from prevoir.config.selection import datasets_of, select_forecasters
-from prevoir.domain.records import Run, StepRecord, run_owner
+from prevoir.domain.records import OPEN_RUN, Run, StepRecord, run_owner
 from prevoir.domain.specs import ForecasterSpec
 from prevoir.errors import (
     ConflictError,
@@ -267,7 +267,7 @@ class StartedRun:
             signal = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
             cancelled = RunCancelledError(self.run_id, self._step, signal)
             with self._store.write() as conn:
-                finish_run(conn, self.run_id, status=status, error=str(cancelled), only_if=OPEN)
+                finish_run(conn, self.run_id, status=status, error=str(cancelled), only_if=OPEN_RUN)
             raise cancelled from None
         finally:
             heartbeat.stop()
@@ -278,7 +278,7 @@ class StartedRun:
         self._claim()
         try:
             with self._store.write() as conn:
-                finish_run(conn, self.run_id, status=status, error=reason, only_if=OPEN)
+                finish_run(conn, self.run_id, status=status, error=reason, only_if=OPEN_RUN)
         finally:
             self._close(status)
 
@@ -305,9 +305,6 @@ class StartedRun:
             logger.info("run %s: leases not released: %s", self.run_id, exc)
         finally:
             self._mirror.run_finished(status)
-
-
-OPEN = ("queued", "running")
 
 
 def _lease_names(profile: str, forecasters: Iterable[str], steps: Iterable[str]) -> tuple[str, ...]:
@@ -449,7 +446,7 @@ def _close_run(store: Store, run_id: int, status: str, error: str | None) -> Non
     the reaper (the run's own error is what the caller reports)."""
     try:
         with store.write() as conn:
-            finish_run(conn, run_id, status=status, error=error, only_if=OPEN)
+            finish_run(conn, run_id, status=status, error=error, only_if=OPEN_RUN)
     except StoreError as exc:
         logger.info("run %s could not be closed as %s: %s", run_id, status, exc)
 
