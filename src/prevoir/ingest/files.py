@@ -13,7 +13,6 @@ import csv
 import glob
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -63,7 +62,7 @@ def read_files(
     file, instead of as NaN values downstream that would overwrite stored ones.
     """
     paths = _expand(pattern, base_dir=base_dir)
-    wanted = None if columns is None else _Wanted(tuple(columns), tuple(optional))
+    wanted = None if columns is None else RawColumns(tuple(columns), tuple(optional))
     frames = [
         _read_one(path, fmt=format or _format_of(path), csv_options=csv_options, wanted=wanted)
         for path in paths
@@ -97,25 +96,6 @@ def _read_glob(
         columns=None if columns is None else columns.required,
         optional=() if columns is None else columns.optional,
     )
-
-
-@dataclass(frozen=True)
-class _Wanted:
-    """The columns to read: ``required`` in every file, ``optional`` where present."""
-
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-
-    def of(self, found: Sequence[str]) -> list[str]:
-        """The wanted columns a file with ``found`` has, in the declared order."""
-        have = set(found)
-        return [c for c in dict.fromkeys((*self.required, *self.optional)) if c in have]
-
-    def check(self, path: Path, found: Sequence[str]) -> None:
-        """``DataValidationError`` naming the file and the required columns it lacks."""
-        missing = [c for c in self.required if c not in set(found)]
-        if missing:
-            raise _missing_columns(path, missing=missing, found=found)
 
 
 CSV = Reader(read=partial(_read_glob, fmt="csv"), describe=_pattern)
@@ -154,7 +134,7 @@ def _read_one(
     *,
     fmt: FileFormat,
     csv_options: Mapping[str, object] | None,
-    wanted: _Wanted | None,
+    wanted: RawColumns | None,
 ) -> pd.DataFrame:
     """One file as a frame with at least one data row and every required column."""
     if path.stat().st_size == 0:
@@ -173,18 +153,17 @@ def _read_one(
     return frame
 
 
-def _read_csv(path: Path, *, options: dict[str, object], wanted: _Wanted | None) -> pd.DataFrame:
+def _read_csv(path: Path, *, options: dict[str, object], wanted: RawColumns | None) -> pd.DataFrame:
     """CSV through pandas' C parser, whose errors carry the line number we report."""
     # One pass over the whole file: chunked type inference warns on mixed-type columns.
     options.setdefault("low_memory", False)
     found = list(_call_read_csv(path, {**options, "nrows": 0}).columns)
     _check_text(path, options, fields=len(found))
-    if wanted is not None:
-        wanted.check(path, found)
+    _require(path, wanted, found)
     # every column is parsed, not only the wanted ones: with ``usecols`` pandas' parser stops
     # refusing lines with more fields than the header
     frame = _call_read_csv(path, options)
-    return frame if wanted is None else frame[wanted.of(found)]
+    return frame if wanted is None else frame[wanted.present_in(found)]
 
 
 def _refuse_nul(path: Path) -> None:
@@ -274,13 +253,12 @@ def _parser_error(path: Path, exc: pd.errors.ParserError) -> DataValidationError
     )
 
 
-def _read_parquet(path: Path, *, wanted: _Wanted | None) -> pd.DataFrame:
+def _read_parquet(path: Path, *, wanted: RawColumns | None) -> pd.DataFrame:
     """Parquet through pyarrow, reading only the wanted columns."""
     try:
         found = pq.read_schema(path).names
-        if wanted is not None:
-            wanted.check(path, found)
-        table = pq.read_table(path, columns=None if wanted is None else wanted.of(found))
+        _require(path, wanted, found)
+        table = pq.read_table(path, columns=None if wanted is None else wanted.present_in(found))
     except (pa.ArrowException, OSError) as exc:
         raise DataValidationError(
             f"file {path} is not a readable Parquet file ({exc}); re-export it, or declare "
@@ -289,10 +267,11 @@ def _read_parquet(path: Path, *, wanted: _Wanted | None) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _missing_columns(
-    path: Path, *, missing: Sequence[str], found: Sequence[str]
-) -> DataValidationError:
-    return DataValidationError(
-        f"file {path} lacks column(s) {list(missing)}; columns found: {list(found)}; fix the "
-        "file's header or the declared column names"
-    )
+def _require(path: Path, wanted: RawColumns | None, found: Sequence[str]) -> None:
+    """``DataValidationError`` naming the file and the required columns it lacks."""
+    missing = [] if wanted is None else wanted.missing_from(found)
+    if missing:
+        raise DataValidationError(
+            f"file {path} lacks column(s) {missing}; columns found: {list(found)}; fix the "
+            "file's header or the declared column names"
+        )

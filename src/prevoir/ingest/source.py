@@ -9,7 +9,7 @@ contributing empty values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,16 @@ class RawColumns:
 
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+
+    def missing_from(self, found: Sequence[str]) -> list[str]:
+        """The required columns a file with columns ``found`` lacks."""
+        have = set(found)
+        return [c for c in self.required if c not in have]
+
+    def present_in(self, found: Sequence[str]) -> list[str]:
+        """The columns to read from a file with columns ``found``, in the declared order."""
+        have = set(found)
+        return [c for c in dict.fromkeys((*self.required, *self.optional)) if c in have]
 
 
 @dataclass(frozen=True)
