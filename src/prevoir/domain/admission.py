@@ -18,6 +18,7 @@ import pandas as pd
 from prevoir.domain.grid import Grid
 
 __all__ = [
+    "CONTROL_PATTERN",
     "KEY_PATTERN",
     "MAX_KEY_LENGTH",
     "NOT_FINITE",
@@ -27,8 +28,10 @@ __all__ = [
 ]
 
 MAX_KEY_LENGTH = 200  # the store's column width for series ids and names
-KEY_PATTERN = r"^[^\x00-\x1f\x7f]+$"  # what an id is, for schemas (OpenAPI)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROLS = r"\x00-\x1f\x7f"  # the characters no id may hold (C0 controls and DEL)
+CONTROL_PATTERN = f"[{_CONTROLS}]"  # one of them: for vectorised checks of many ids
+KEY_PATTERN = f"^[^{_CONTROLS}]+$"  # what an id is, for schemas (OpenAPI)
+_CONTROL = re.compile(CONTROL_PATTERN)
 
 NOT_FINITE = (
     "is not a finite number; inf and -inf are refused (leave a missing value empty, or null "

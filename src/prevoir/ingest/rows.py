@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
-from prevoir.domain.admission import MAX_KEY_LENGTH, NOT_FINITE, key_problem
+from prevoir.domain.admission import CONTROL_PATTERN, MAX_KEY_LENGTH, NOT_FINITE, key_problem
 from prevoir.domain.datasets import DerivedColumn
 from prevoir.errors import DataValidationError
 from prevoir.ingest.source import Provenance
@@ -168,7 +168,7 @@ def check_series_ids(
     """Refuse series ids the store cannot hold, naming the first raw row that carries one."""
     used = np.unique(codes)
     text = pd.Series(labels[used], dtype="str")
-    suspect = (text.str.len() > MAX_KEY_LENGTH) | text.str.contains(r"[\x00-\x1f\x7f]")
+    suspect = (text.str.len() > MAX_KEY_LENGTH) | text.str.contains(CONTROL_PATTERN)
     bad = used[suspect.to_numpy()]
     if bad.size:
         label = str(labels[bad[0]])
