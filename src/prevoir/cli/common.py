@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -19,6 +20,8 @@ from prevoir.cli.exit_codes import exit_code
 from prevoir.errors import PrevoirError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from prevoir.config import Settings
     from prevoir.workflows.profiles import Holding
     from prevoir.workflows.project import Project
@@ -63,6 +66,24 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "csv", "json")) 
             highlight=False,
         )
         raise typer.Exit(2)
+
+
+def utc_time(text: str, option: str) -> pd.Timestamp:
+    """An ISO 8601 time given to ``option``, UTC when it has no offset; exit 2 if it is not
+    one."""
+    import pandas as pd
+
+    try:
+        when = pd.Timestamp(text)
+    except ValueError:
+        err.print(f"error: {option} {text!r} is not an ISO 8601 time", highlight=False)
+        raise typer.Exit(2) from None
+    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+
+
+def moment(value: datetime | None) -> str:
+    """A stored time as tables show it (UTC, to the second); ``—`` for none."""
+    return f"{value:%Y-%m-%d %H:%M:%S}" if value is not None else "—"
 
 
 def guard(action: Callable[[], T]) -> T:

@@ -25,6 +25,7 @@ from prevoir.cli.common import (
     opened,
     out,
     project_settings,
+    utc_time,
 )
 from prevoir.cli.exit_codes import INTERRUPTED, OK, SIGNALS, exit_code
 from prevoir.cli.locks import locks_app
@@ -228,13 +229,10 @@ def trace(
     profile: ProfileOpt = None,
 ) -> None:
     """Where one forecast came from: model version, training window, data, runs, config."""
-    import pandas as pd
-
     from prevoir.cli.render import trace_text
     from prevoir.workflows.forecasts import trace_forecast
 
-    when = pd.Timestamp(origin)
-    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+    when = utc_time(origin, "--origin")
     with opened(project, profile) as handle:
         found = guard(
             lambda: trace_forecast(

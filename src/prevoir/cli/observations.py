@@ -6,33 +6,28 @@ from __future__ import annotations
 import getpass
 import socket
 import sys
-from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from prevoir.cli.common import ProfileOpt, ProjectOpt, command_group, err, guard, opened, out
+from prevoir.cli.common import (
+    ProfileOpt,
+    ProjectOpt,
+    command_group,
+    err,
+    guard,
+    moment,
+    opened,
+    out,
+    utc_time,
+)
 
 observations_app = command_group("Stored observations: remove a bad push, see what was removed.")
 
 TimeOpt = Annotated[
     str | None, typer.Option(help="ISO 8601 time, inclusive (UTC when no offset); open if unset.")
 ]
-
-
-def _utc(text: str | None, what: str) -> datetime | None:
-    import pandas as pd
-
-    if text is None:
-        return None
-    try:
-        when = pd.Timestamp(text)
-    except ValueError:
-        err.print(f"error: --{what} {text!r} is not an ISO 8601 time", highlight=False)
-        raise typer.Exit(2) from None
-    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-    return when.to_pydatetime()
 
 
 def _who() -> str:
@@ -58,7 +53,8 @@ def observations_delete(
     """Delete one series' observations between --start and --end, recorded with --reason."""
     from prevoir.workflows.series import delete_observations
 
-    first, last = _utc(start, "start"), _utc(end, "end")
+    first = None if start is None else utc_time(start, "--start").to_pydatetime()
+    last = None if end is None else utc_time(end, "--end").to_pydatetime()
     since = first.isoformat() if first else "the first"
     until = last.isoformat() if last else "the last"
     what = f"{variable or 'every variable'} of {series!r} in {dataset!r} from {since} to {until}"
@@ -105,10 +101,10 @@ def observations_deletions(
     table = Table("id", "when (UTC)", "by", "dataset", "series", "variable", "range", "rows")
     table.add_column("reason", overflow="fold")
     for d in found:
-        span = f"{_when(d.range_start)} – {_when(d.range_end)}"
+        span = f"{moment(d.range_start)} – {moment(d.range_end)}"
         table.add_row(
             str(d.id),
-            _when(d.deleted_at),
+            moment(d.deleted_at),
             d.deleted_by,
             d.dataset,
             d.unique_id,
@@ -118,7 +114,3 @@ def observations_deletions(
             d.reason,
         )
     out.print(table)
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value is not None else "…"

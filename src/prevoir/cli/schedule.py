@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.table import Table
 
 from prevoir.cli.common import (
@@ -11,16 +9,13 @@ from prevoir.cli.common import (
     ProjectOpt,
     command_group,
     guard,
+    moment,
     opened,
     out,
     project_settings,
 )
 
 schedule_app = command_group("Scheduled jobs that `prevoir serve` runs.")
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M:%S}" if value is not None else "—"
 
 
 @schedule_app.command("list")
@@ -54,8 +49,8 @@ def schedule_list(project: ProjectOpt = None, profile: ProfileOpt = None) -> Non
             row.job.name,
             cron,
             " ".join(job.steps) if job.steps else "all",
-            _when(row.next_fire_time),
-            _when(last.fire_time if last else None),
+            moment(row.next_fire_time),
+            moment(last.fire_time if last else None),
             last.status if last else "—",
             str(last.run_id) if last and last.run_id is not None else "—",
         )
