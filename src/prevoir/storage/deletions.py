@@ -18,6 +18,7 @@ from prevoir.domain.records import ObservationDeletion
 from prevoir.storage import series_summary
 from prevoir.storage._errors import translate_errors
 from prevoir.storage._records import as_record
+from prevoir.storage.observations import observation_filters
 from prevoir.storage.tables import observation_deletions, observations, series
 
 __all__ = ["delete_observations", "list_deletions"]
@@ -36,14 +37,14 @@ def delete_observations(
 ) -> ObservationDeletion:
     """Delete one series' observations (of ``variable``, or all) with ``start <= ds <= end``
     (either bound open when None) and record it; the record, with the rows removed."""
-    ids = sa.select(series.c.id).where(series.c.dataset == dataset, series.c.unique_id == unique_id)
-    if variable is not None:
-        ids = ids.where(series.c.variable == variable)
-    where: list[sa.ColumnElement[bool]] = [observations.c.series_id.in_(ids.scalar_subquery())]
-    if start is not None:
-        where.append(observations.c.ds >= start)
-    if end is not None:
-        where.append(observations.c.ds <= end)
+    variables = None if variable is None else [variable]
+    ids = sa.select(series.c.id).where(
+        *observation_filters(dataset=dataset, variables=variables, series_ids=[unique_id])
+    )
+    where = [
+        observations.c.series_id.in_(ids.scalar_subquery()),
+        *observation_filters(dataset=None, start=start, end=end),
+    ]
     values: dict[str, Any] = {
         "dataset": dataset,
         "unique_id": unique_id,

@@ -41,6 +41,7 @@ __all__ = [
     "count_observations",
     "last_observation_times",
     "list_series",
+    "observation_filters",
     "read_observations",
     "series_variables",
     "upsert_observations",
@@ -251,7 +252,7 @@ def _is_monotonic(ids: np.ndarray) -> bool:
     return bool(np.all(ids[1:] > ids[:-1]))
 
 
-def _filters(
+def observation_filters(
     *,
     dataset: str | None,
     variables: Sequence[str] | None = None,
@@ -259,6 +260,8 @@ def _filters(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[sa.ColumnElement[bool]]:
+    """Conditions on ``series`` (dataset, variables, ids) and ``observations.ds`` (inclusive
+    bounds) for the arguments given; the caller joins or nests the two tables."""
     where: list[sa.ColumnElement[bool]] = []
     if dataset is not None:
         where.append(series.c.dataset == dataset)
@@ -289,7 +292,9 @@ def read_observations(
     back as an all-NaN column so callers always get the columns they asked for. Rows are
     sorted by ``unique_id, ds``; ``ds`` is ``datetime64[us, UTC]``.
     """
-    where = _filters(dataset=dataset, variables=variables, series_ids=series, start=start, end=end)
+    where = observation_filters(
+        dataset=dataset, variables=variables, series_ids=series, start=start, end=end
+    )
     ds_us = epoch_us_expr(observations.c.ds, conn.dialect).label("ds_us")
     stmt = (
         sa.select(observations.c.series_id, ds_us, observations.c.value)
@@ -297,7 +302,7 @@ def read_observations(
         .where(*where)
     )
     meta = sa.select(_series.c.id, _series.c.unique_id, _series.c.variable).where(
-        *_filters(dataset=dataset, variables=variables, series_ids=series)
+        *observation_filters(dataset=dataset, variables=variables, series_ids=series)
     )
     with translate_errors(f"reading observations of dataset {dataset!r}"):
         keys = fetch_columns(conn, meta, ["series_id", UNIQUE_ID, "variable"])
@@ -351,7 +356,7 @@ def list_series(conn: sa.Connection, dataset: str | None = None) -> pd.DataFrame
             sa.func.max(o.c.ds).label("last_ds"),
         )
         .select_from(series.outerjoin(o, o.c.series_id == series.c.id))
-        .where(*_filters(dataset=dataset))
+        .where(*observation_filters(dataset=dataset))
         .group_by(series.c.id, series.c.dataset, series.c.unique_id, series.c.variable)
         .order_by(series.c.dataset, series.c.unique_id, series.c.variable)
     )
